@@ -1,0 +1,473 @@
+"""Edits: insert, append, remove, set a member, replace; each returns a new, verified tree.
+
+An edit copies the containers on the path from the root to the place it changes and shares
+everything else, so the original tree is never touched and a failed edit leaves nothing behind.
+Before returning, every edit packs its result, parses it again and checks that the value is the
+intended one and that every byte outside the edited container is the original byte.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tailjit.hujson import _layout
+from tailjit.hujson._errors import HuJSONError
+from tailjit.hujson._layout import Shape, Style
+from tailjit.hujson._tree import (
+    JSON,
+    Array,
+    Literal,
+    Member,
+    Node,
+    Object,
+    Value,
+    array_index,
+    parse,
+    parse_and_decode,
+    parse_pointer,
+)
+
+_LINE_COMMENT = re.compile(r"//[^\n\r]*\Z")
+_BLOCK_COMMENT = re.compile(r"/\*(?:[^*]|\*(?!/))*\*/\Z")
+
+Item = Value | Member
+
+
+def _before(item: Item) -> str:
+    return item.name.before if isinstance(item, Member) else item.before
+
+
+def _with_before(item: Item, gap: str) -> Item:
+    if isinstance(item, Member):
+        return Member(Value(gap, item.name.node, item.name.after), item.value)
+    return Value(gap, item.node, item.after)
+
+
+def _with_after(item: Item, gap: str) -> Item:
+    if isinstance(item, Member):
+        return Member(item.name, Value(item.value.before, item.value.node, gap))
+    return Value(item.before, item.node, gap)
+
+
+def _item_node(item: Item) -> Node:
+    return item.value.node if isinstance(item, Member) else item.node
+
+
+def _after(item: Item) -> str:
+    return item.value.after if isinstance(item, Member) else item.after
+
+
+def _items(node: Object | Array) -> list[Any]:
+    return list(node.members if isinstance(node, Object) else node.elements)
+
+
+def _rebuild(node: Object | Array, items: list[Any], trailing: bool, close: str) -> Object | Array:
+    trailing = trailing and bool(items)
+    return type(node)(items, trailing_comma=trailing, close=close)
+
+
+# --- finding the place ---------------------------------------------------------------------
+
+
+class _Path:
+    """The chain of values from the root to a target, and the indentation of each line."""
+
+    def __init__(self, root: Value, tokens: list[str], pointer: str) -> None:
+        self.values = [root]
+        self.slots: list[int] = []
+        indent = _layout.line_indent(root.before) or ""
+        self.indents = [indent]
+        for token in tokens:
+            node = self.values[-1].node
+            if isinstance(node, Object):
+                slot = next((i for i, m in enumerate(node.members) if m.name_str == token), -1)
+                child = node.members[slot].value if slot >= 0 else None
+                gap = node.members[slot].name.before if slot >= 0 else ""
+            elif isinstance(node, Array):
+                index = array_index(token)
+                slot = index if index is not None and index < len(node) else -1
+                child = node.elements[slot] if slot >= 0 else None
+                gap = child.before if child is not None else ""
+            else:
+                child = None
+            if child is None:
+                raise HuJSONError(f"{pointer}: nothing at {token!r}")
+            self.slots.append(slot)
+            self.values.append(child)
+            found = _layout.line_indent(gap)
+            indent = found if found is not None else indent
+            self.indents.append(indent)
+
+    def parent(self) -> _Path:
+        """The path to the container of the target."""
+        parent = copy.copy(self)
+        parent.values, parent.slots, parent.indents = (
+            self.values[:-1],
+            self.slots[:-1],
+            self.indents[:-1],
+        )
+        return parent
+
+    @property
+    def target(self) -> Value:
+        return self.values[-1]
+
+    def replace_target(self, new: Value) -> Value:
+        """A new root with the target replaced, copying only the containers on the path."""
+        for parent, slot in zip(reversed(self.values[:-1]), reversed(self.slots), strict=True):
+            node = parent.node
+            assert isinstance(node, Object | Array)
+            items = _items(node)
+            if isinstance(node, Object):
+                items[slot] = Member(items[slot].name, new)
+            else:
+                items[slot] = new
+            rebuilt = _rebuild(node, items, node.trailing_comma, node.close)
+            new = Value(parent.before, rebuilt, parent.after)
+        return new
+
+
+def _style(root: Value, text: str) -> Style:
+    """The document's newline, indent unit, trailing-comma habit and value alignment."""
+    newline = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
+    unit = "\t"
+    node = root.node
+    trailing = True
+    if isinstance(node, Object | Array) and len(node):
+        first = _before(_items(node)[0])
+        found = _layout.line_indent(first)
+        unit = found if found is not None else unit
+        trailing = node.trailing_comma
+    align = bool(re.search(r'"[^"\n]*":  +\S', text))
+    return Style(newline=newline, unit=unit, trailing_comma=trailing, align=align)
+
+
+def _shape(node: Node) -> Shape | None:
+    """A sibling's layout: which of its containers are written one entry per line."""
+    if isinstance(node, Literal) or not len(node):
+        return None
+    items = _items(node)
+    gaps = [_before(item) for item in items] + [node.close]
+    children: dict[str, Shape] = {}
+    for item in items:
+        if isinstance(item, Member):
+            shape = _shape(item.value.node)
+            if shape is not None:
+                children.setdefault(item.name_str, shape)
+        else:
+            shape = _shape(item.node)
+            if shape is not None:
+                children.setdefault("*", shape)
+    unit = ""
+    last_line = Value("", node, "").text().rsplit("\n", 1)
+    own = _layout.line_indent(gaps[0])
+    if own is not None and len(last_line) == 2:  # the indent step from its closing line inward
+        closing = last_line[1][: len(last_line[1]) - len(last_line[1].lstrip(" \t"))]
+        unit = own[len(closing) :] if own.startswith(closing) else ""
+    return Shape(expanded=any("\n" in gap for gap in gaps), children=children, unit=unit)
+
+
+def _check_comments(comments: Sequence[str]) -> list[str]:
+    for comment in comments:
+        if not (_LINE_COMMENT.match(comment) or _BLOCK_COMMENT.match(comment)):
+            raise HuJSONError(
+                f"comment {comment!r} must be one line starting with '//', or '/* … */' "
+                "with no '*/' inside"
+            )
+    return list(comments)
+
+
+# --- the edits -----------------------------------------------------------------------------
+
+
+def insert(
+    root: Value, pointer: str, index: int | None, value: JSON, comments: Sequence[str] = ()
+) -> Value:
+    """Insert ``value`` into the array at ``pointer`` before ``index`` (None: append)."""
+    notes = _check_comments(comments)
+    tokens = parse_pointer(pointer)
+    path = _Path(root, tokens, pointer)
+    array = path.target.node
+    if not isinstance(array, Array):
+        raise HuJSONError(f"{pointer}: not an array")
+    size = len(array)
+    at = size if index is None else index
+    if not 0 <= at <= size:
+        raise HuJSONError(f"{pointer}: index {at} is outside 0..{size}")
+    text = root.text()
+    style = _style(root, text)
+    new_array = _insert_item(array, at, value, notes, path.indents[-1], style, None)
+    result = path.replace_target(Value(path.target.before, new_array, path.target.after))
+    return _verified(root, text, result, path, lambda v: _py_insert(v, tokens, at, value))
+
+
+def set_member(
+    root: Value, pointer: str, name: str, value: JSON, comments: Sequence[str] = ()
+) -> Value:
+    """Add member ``name`` at the end of the object at ``pointer``, or replace its value."""
+    notes = _check_comments(comments)
+    tokens = parse_pointer(pointer)
+    path = _Path(root, tokens, pointer)
+    obj = path.target.node
+    if not isinstance(obj, Object):
+        raise HuJSONError(f"{pointer}: not an object")
+    if obj.get(name) is not None:
+        if notes:
+            raise HuJSONError(f"{pointer}: member {name!r} exists; comments go with new members")
+        escaped = name.replace("~", "~0").replace("/", "~1")
+        return replace(root, f"{pointer}/{escaped}", value)
+    text = root.text()
+    style = _style(root, text)
+    new_obj = _insert_item(obj, len(obj), value, notes, path.indents[-1], style, name)
+    result = path.replace_target(Value(path.target.before, new_obj, path.target.after))
+    return _verified(root, text, result, path, lambda v: _py_set(v, tokens, name, value))
+
+
+def replace(root: Value, pointer: str, value: JSON) -> Value:
+    """Replace the value at ``pointer``, keeping the comments and whitespace around it."""
+    tokens = parse_pointer(pointer)
+    path = _Path(root, tokens, pointer)
+    text = root.text()
+    style = _style(root, text)
+    old = path.target
+    shape = _shape(old.node)
+    rendered = _layout.render(value, path.indents[-1], style, shape, expand=False)
+    new = Value(old.before, parse(rendered).node, old.after)
+    if not tokens:
+        return _verified(root, text, new, path, lambda v: copy.deepcopy(value))
+    result = path.replace_target(new)
+    return _verified(root, text, result, path.parent(), lambda v: _py_replace(v, tokens, value))
+
+
+def remove(root: Value, pointer: str) -> Value:
+    """Remove the array element or object member at ``pointer`` with the comments it owns."""
+    tokens = parse_pointer(pointer)
+    if not tokens:
+        raise HuJSONError("cannot remove the root value")
+    path = _Path(root, tokens, pointer)
+    parent = path.parent()
+    container = parent.target.node
+    assert isinstance(container, Object | Array)
+    new_container = _remove_item(container, path.slots[-1])
+    result = parent.replace_target(Value(parent.target.before, new_container, parent.target.after))
+    return _verified(root, root.text(), result, parent, lambda v: _py_remove(v, tokens))
+
+
+# --- layout of one container ---------------------------------------------------------------
+
+
+def _new_item(
+    value: JSON,
+    name: str | None,
+    before: str,
+    indent: str,
+    style: Style,
+    shape: Shape | None,
+    expand: bool,
+) -> Item:
+    if shape is not None and shape.unit:
+        style = dataclasses.replace(style, unit=shape.unit)
+    rendered = _layout.render(value, indent, style, shape, expand=expand)
+    node = parse(rendered).node
+    if name is None:
+        return Value(before, node, "")
+    label = Literal.from_python(name)
+    return Member(Value(before, label, ""), Value(" ", node, ""))
+
+
+def _insert_item(
+    node: Object | Array,
+    at: int,
+    value: JSON,
+    notes: list[str],
+    indent: str,
+    style: Style,
+    name: str | None,
+) -> Object | Array:
+    items = _items(node)
+    trailing, close = node.trailing_comma, node.close
+    gaps = [_before(item) for item in items] + [close]
+    expanded = any("\n" in gap for gap in gaps)
+    sibling = items[at - 1] if at else (items[0] if items else None)
+    shape = _shape(sibling.node) if isinstance(sibling, Value) and name is None else None
+    if not items:
+        renders_multiline = isinstance(value, dict | list) and bool(value) and name is None
+        expanded = expanded or bool(notes) or renders_multiline or isinstance(node, Object)
+        trailing = style.trailing_comma
+    if not expanded and any(note.startswith("//") for note in notes):
+        # A list that hugs its brackets (`[{` … `}]`): the new entry gets lines of its own.
+        if at < len(items):
+            raise HuJSONError("a line comment can only be appended to a one-line object or array")
+        last_line = Value("", _item_node(items[-1]), "").text().rsplit("\n", 1)[-1]
+        inner = last_line[: len(last_line) - len(last_line.lstrip(" \t"))]
+        lead = "".join(note + style.newline + inner for note in notes)
+        items.append(
+            _new_item(value, name, style.newline + inner + lead, inner, style, shape, True)
+        )
+        return _rebuild(node, items, trailing, close)
+    if not expanded:
+        lead = "".join(note + " " for note in notes)
+        if at < len(items):  # take the place of the entry there, which moves one on
+            separator = _before(items[1]) if len(items) > 1 else " "
+            new = _new_item(value, name, _before(items[at]) + lead, indent, style, shape, False)
+            items[at] = _with_before(items[at], separator)
+        elif items:
+            separator = _before(items[-1]) if len(items) > 1 else " "
+            new = _new_item(value, name, separator + lead, indent, style, shape, False)
+        else:  # `[]` stays tight, `[ ]` gets a space on both sides
+            spaced = close if close.strip(" \t") == "" else ""
+            new = _new_item(value, name, spaced + lead, indent, style, shape, False)
+        items.insert(at, new)
+        return _rebuild(node, items, trailing, close)
+    inner = _sibling_indent(gaps, at) or indent + style.unit
+    lead = "".join(note + style.newline + inner for note in notes)
+    if at < len(items):
+        gap = _before(items[at])
+        point = _layout.next_owned_start(gap)
+        if point:
+            new = _new_item(value, name, gap[:point] + inner + lead, inner, style, shape, True)
+            items[at] = _with_before(items[at], style.newline + gap[point:])
+        else:  # the entry there shares the previous entry's line: give the new one its own
+            new = _new_item(value, name, style.newline + inner + lead, inner, style, shape, True)
+    else:
+        point = _layout.append_point(close)
+        if point:
+            head, close = close[:point], style.newline + close[point:]
+        else:  # the closing bracket shares the last entry's line, or the container is empty
+            head = close.rstrip(" \t") + style.newline
+            close = "" if items else style.newline + indent
+        new = _new_item(value, name, head + inner + lead, inner, style, shape, True)
+    items.insert(at, new)
+    return _rebuild(node, items, trailing, close)
+
+
+def _sibling_indent(gaps: list[str], at: int) -> str | None:
+    """The indentation of the entries nearest ``at`` that start on a line of their own."""
+    befores = gaps[:-1]
+    nearest = [i for i in (at, at - 1) if 0 <= i < len(befores)]
+    for i in [*nearest, *range(len(befores))]:
+        found = _layout.line_indent(befores[i])
+        if found is not None:
+            return found
+    return None
+
+
+def _remove_item(node: Object | Array, slot: int) -> Object | Array:
+    items = _items(node)
+    trailing, close = node.trailing_comma, node.close
+    gone = items[slot]
+    left_gap = _before(gone)
+    left = left_gap[: _layout.next_owned_start(left_gap)]
+    last = slot == len(items) - 1
+    right_gap = close if last else _before(items[slot + 1])
+    right = right_gap[_layout.previous_owned_end(right_gap) :]
+    if "\n" not in left_gap and "\n" not in right_gap:
+        left, right = "", right_gap  # one-line container: the gap before the entry goes with it
+        if slot == 0 and not last:
+            right = left_gap
+    elif "\n" not in right_gap and "//" not in left:
+        left = ""  # what follows hugs the removed entry (`}]`): so does what stays
+    joined = _layout.join_gaps(left, right, after_open=slot == 0)
+    del items[slot]
+    if not items and joined.strip(" \t\r\n") == "":
+        joined = ""  # an emptied container closes up, as hujsonfmt writes it
+    if last:
+        if items and not trailing:
+            joined = _after(items[-1]) + joined
+            items[-1] = _with_after(items[-1], "")
+        close = joined
+    else:
+        items[slot] = _with_before(items[slot], joined)
+    return _rebuild(node, items, trailing, close)
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _verified(root: Value, old_text: str, result: Value, path: _Path, edit: Any) -> Value:
+    """Return ``result`` after checking it against the intended value and the untouched bytes."""
+    new_text = result.text()
+    try:
+        reparsed, value = parse_and_decode(new_text)
+    except HuJSONError as exc:
+        raise HuJSONError(f"internal error: the edit produced invalid HuJSON ({exc})") from exc
+    if value != edit(root.to_python()):
+        raise HuJSONError("internal error: the edited document does not have the intended value")
+    start, end = _span(path)
+    tail = len(old_text) - end
+    if new_text[:start] != old_text[:start] or new_text[len(new_text) - tail :] != old_text[end:]:
+        raise HuJSONError("internal error: the edit changed bytes outside the edited container")
+    return reparsed
+
+
+def _span(path: _Path) -> tuple[int, int]:
+    """The offsets of the target container's brackets in the old text."""
+    offset = 0
+    for value, slot in zip(path.values, [*path.slots, None], strict=True):
+        offset += len(value.before)
+        if slot is None:
+            return offset, offset + _length(value.node)
+        node = value.node
+        assert isinstance(node, Object | Array)
+        offset += 1
+        for i, item in enumerate(_items(node)):
+            if i == slot:
+                if isinstance(item, Member):
+                    offset += _value_length(item.name) + 1
+                break
+            offset += _item_length(item) + 1
+    raise AssertionError("unreachable")
+
+
+def _length(node: Node) -> int:
+    if isinstance(node, Literal):
+        return len(node.raw)
+    origin = node.origin_text()
+    return len(origin) if origin is not None else len(Value("", node, "").text())
+
+
+def _value_length(value: Value) -> int:
+    return len(value.before) + _length(value.node) + len(value.after)
+
+
+def _item_length(item: Item) -> int:
+    if isinstance(item, Member):
+        return _value_length(item.name) + 1 + _value_length(item.value)
+    return _value_length(item)
+
+
+# --- the same edits on plain Python values ------------------------------------------------
+
+
+def _walk(value: Any, tokens: list[str]) -> Any:
+    for token in tokens:
+        value = value[int(token)] if isinstance(value, list) else value[token]
+    return value
+
+
+def _py_insert(doc: Any, tokens: list[str], at: int, value: JSON) -> Any:
+    _walk(doc, tokens).insert(at, copy.deepcopy(value))
+    return doc
+
+
+def _py_set(doc: Any, tokens: list[str], name: str, value: JSON) -> Any:
+    _walk(doc, tokens)[name] = copy.deepcopy(value)
+    return doc
+
+
+def _py_replace(doc: Any, tokens: list[str], value: JSON) -> Any:
+    parent = _walk(doc, tokens[:-1])
+    key: Any = int(tokens[-1]) if isinstance(parent, list) else tokens[-1]
+    parent[key] = copy.deepcopy(value)
+    return doc
+
+
+def _py_remove(doc: Any, tokens: list[str]) -> Any:
+    parent = _walk(doc, tokens[:-1])
+    key: Any = int(tokens[-1]) if isinstance(parent, list) else tokens[-1]
+    del parent[key]
+    return doc

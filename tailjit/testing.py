@@ -1,0 +1,28 @@
+"""Helpers for tests of tailjit, shipped with the package so every test suite shares them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHARED_DIR_ENV = "TAILJIT_SHARED_DIR"
+"""Environment variable naming the shared directory (third-party corpus and reference files)."""
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_shared_dir(repo_root: Path | None = None) -> Path | None:
+    """Return the shared directory, or None when it is absent.
+
+    ``$TAILJIT_SHARED_DIR`` wins when set; it must then name a directory, since a typo there would
+    otherwise silently skip every test that needs the corpus. Without it, look for ``shared/``
+    beside the repository (``repo_root``, by default the checkout this package was loaded from).
+    """
+    override = os.environ.get(SHARED_DIR_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_dir():
+            raise FileNotFoundError(f"${SHARED_DIR_ENV} is set to {override!r}, not a directory")
+        return path
+    candidate = (repo_root or _REPO_ROOT).parent / "shared"
+    return candidate if candidate.is_dir() else None
