@@ -269,6 +269,8 @@ def _new_item(
     shape: Shape | None,
     expand: bool,
 ) -> Item:
+    if name is not None:  # a member's value: objects one member per line, lists on one line
+        expand = expand and isinstance(value, dict)
     if shape is not None and shape.unit:
         style = dataclasses.replace(style, unit=shape.unit)
     rendered = _layout.render(value, indent, style, shape, expand=expand)
