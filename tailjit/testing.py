@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 SHARED_DIR_ENV = "TAILJIT_SHARED_DIR"
 """Environment variable naming the shared directory (third-party corpus and reference files)."""
@@ -26,3 +28,16 @@ def find_shared_dir(repo_root: Path | None = None) -> Path | None:
         return path
     candidate = (repo_root or _REPO_ROOT).parent / "shared"
     return candidate if candidate.is_dir() else None
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a data module of the test suite by path.
+
+    Tests run with ``--import-mode=importlib``, which puts nothing on ``sys.path``.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from tailjit.hujson import Array, HuJSONError, Object, Value, parse
 from tailjit.hujson._format import format_bytes, format_text, format_value, format_value_at
+from tailjit.testing import load_module
 
-
-def _load_vectors() -> ModuleType:
-    # --import-mode=importlib puts nothing on sys.path, so load the data module by its path.
-    path = Path(__file__).with_name("upstream_vectors.py")
-    spec = importlib.util.spec_from_file_location("hujson_upstream_vectors", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-V = _load_vectors()
+V = load_module(Path(__file__).with_name("upstream_vectors.py"), "hujson_upstream_vectors")
 CASES = [pytest.param(case, id=f"format-{i}") for i, case in enumerate(V.FORMAT_CASES)]
 
 # The corpus files that are already hujsonfmt output. HUJSON.md says 12, but the reference code

@@ -6,30 +6,17 @@ upstream's without the "hujson: " prefix; the vector file already drops it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from tailjit.hujson import HuJSONError, Value, parse
+from tailjit.testing import load_module
 
-
-def _load_vectors() -> ModuleType:
-    # --import-mode=importlib puts nothing on sys.path, so load the data module by its path.
-    path = Path(__file__).with_name("upstream_vectors.py")
-    spec = importlib.util.spec_from_file_location("hujson_upstream_vectors", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-V = _load_vectors()
+V = load_module(Path(__file__).with_name("upstream_vectors.py"), "hujson_upstream_vectors")
 
 
 def _as_bytes(data: str | bytes) -> bytes:
