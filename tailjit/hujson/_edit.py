@@ -168,7 +168,7 @@ def _shape(node: Node) -> Shape | None:
     if own is not None and len(last_line) == 2:  # the indent step from its closing line inward
         closing = last_line[1][: len(last_line[1]) - len(last_line[1].lstrip(" \t"))]
         unit = own[len(closing) :] if own.startswith(closing) else ""
-    return Shape(expanded=any("\n" in gap for gap in gaps), children=children, unit=unit)
+    return Shape(expanded=any(map(_layout.breaks_line, gaps)), children=children, unit=unit)
 
 
 def _check_comments(comments: Sequence[str]) -> list[str]:
@@ -293,7 +293,7 @@ def _insert_item(
     items = _items(node)
     trailing, close = node.trailing_comma, node.close
     gaps = [_before(item) for item in items] + [close]
-    expanded = any("\n" in gap for gap in gaps)
+    expanded = any(map(_layout.breaks_line, gaps))
     sibling = items[at - 1] if at else (items[0] if items else None)
     shape = _shape(sibling.node) if isinstance(sibling, Value) and name is None else None
     if not items:
@@ -313,12 +313,12 @@ def _insert_item(
         return _rebuild(node, items, trailing, close)
     if not expanded:
         lead = "".join(note + " " for note in notes)
-        if at < len(items):  # take the place of the entry there, which moves one on
-            separator = _before(items[1]) if len(items) > 1 else " "
-            new = _new_item(value, name, _before(items[at]) + lead, indent, style, shape, False)
-            items[at] = _with_before(items[at], separator)
+        separator = _spaces(_before(items[1])) if len(items) > 1 else " "
+        if at == 0 and items:  # the space after `[ ` goes first; the entry keeps its comments
+            first = _before(items[0])
+            new = _new_item(value, name, _spaces(first) + lead, indent, style, shape, False)
+            items[0] = _with_before(items[0], separator + first.lstrip(" \t"))
         elif items:
-            separator = _before(items[-1]) if len(items) > 1 else " "
             new = _new_item(value, name, separator + lead, indent, style, shape, False)
         else:  # `[]` stays tight, `[ ]` gets a space on both sides
             spaced = close if close.strip(" \t") == "" else ""
@@ -358,6 +358,11 @@ def _sibling_indent(gaps: list[str], at: int) -> str | None:
     return None
 
 
+def _spaces(gap: str) -> str:
+    """The blanks a one-line gap starts with."""
+    return gap[: len(gap) - len(gap.lstrip(" \t"))]
+
+
 def _remove_item(node: Object | Array, slot: int) -> Object | Array:
     items = _items(node)
     trailing, close = node.trailing_comma, node.close
@@ -367,13 +372,14 @@ def _remove_item(node: Object | Array, slot: int) -> Object | Array:
     last = slot == len(items) - 1
     right_gap = close if last else _before(items[slot + 1])
     right = right_gap[_layout.previous_owned_end(right_gap) :]
-    if "\n" not in left_gap and "\n" not in right_gap:
+    if not _layout.breaks_line(left_gap) and not _layout.breaks_line(right_gap):
         left, right = "", right_gap  # one-line container: the gap before the entry goes with it
-        if slot == 0 and not last:
-            right = left_gap
-    elif "\n" not in right_gap and "//" not in left:
-        left = ""  # what follows hugs the removed entry (`}]`): so does what stays
-    joined = _layout.join_gaps(left, right, after_open=slot == 0)
+        if slot == 0 and not last:  # but the space after an opening `[ ` stays
+            right = _spaces(left_gap) + right_gap.lstrip(" \t")
+    elif not _layout.breaks_line(right_gap):
+        left = _layout.keep_with_closer(left)  # what follows hugs the removed entry (`}]`)
+    # (an emptied container keeps what it had before its first entry came)
+    joined = _layout.join_gaps(left, right, after_open=slot == 0 and len(items) > 1)
     del items[slot]
     if not items and joined.strip(" \t\r\n") == "":
         joined = ""  # an emptied container closes up, as hujsonfmt writes it

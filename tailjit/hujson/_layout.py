@@ -16,6 +16,33 @@ from typing import Any
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*(?=\n)")
 _LEADING_BLANK = re.compile(r"[ \t\r]*\n")
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def code(gap: str) -> str:
+    """``gap`` with every block comment masked by ``#`` of the same length.
+
+    Offsets are unchanged, and only real line breaks are left: a newline inside ``/* … */`` does
+    not end a line, and a blank line inside one is not a blank line.
+    """
+    if "/*" not in gap:
+        return gap
+    return _COMMENT.sub(lambda m: m[0] if m[0][1] == "/" else "#" * len(m[0]), gap)
+
+
+def breaks_line(gap: str) -> bool:
+    """Whether ``gap`` has a line break outside its block comments."""
+    return "\n" in code(gap)
+
+
+def keep_with_closer(left: str) -> str:
+    """What of ``left`` stays when the closing bracket comes right after it (`}]`).
+
+    Its trailing line breaks go, so the bracket hugs what is left; a line comment keeps its line.
+    """
+    masked = code(left)
+    stripped = masked.rstrip(" \t\r\n")
+    return left if "//" in stripped.rsplit("\n", 1)[-1] else left[: len(stripped)]
 
 
 def _lines_end(gap: str) -> int:
@@ -25,6 +52,7 @@ def _lines_end(gap: str) -> int:
 
 def previous_owned_end(gap: str) -> int:
     """Where the part of ``gap`` that belongs to the entry before it ends (at a line start)."""
+    gap = code(gap)
     first = _lines_end(gap)
     if first < 0:
         return 0
@@ -34,6 +62,7 @@ def previous_owned_end(gap: str) -> int:
 
 def next_owned_start(gap: str) -> int:
     """Where the part of ``gap`` that belongs to the entry after it starts (at a line start)."""
+    gap = code(gap)
     first = _lines_end(gap)
     if first < 0:
         return 0
@@ -48,6 +77,7 @@ def append_point(gap: str) -> int:
     end of a list) stay below it; but when a paragraph is glued under the previous entry, after the
     last blank line instead, so that removing the new entry restores the gap exactly.
     """
+    gap = code(gap)
     first = _lines_end(gap)
     if first < 0:
         return 0
@@ -63,7 +93,7 @@ def join_gaps(left: str, right: str, *, after_open: bool) -> str:
     """
     right_blank = _LEADING_BLANK.match(right)
     if right_blank is not None:
-        left_lines = left.split("\n")
+        left_lines = code(left).split("\n")
         left_blank = len(left_lines) >= 3 and left_lines[-2].strip(" \t\r") == ""
         at_open = after_open and left.strip(" \t\r\n") == ""
         if left_blank or at_open:
@@ -73,7 +103,7 @@ def join_gaps(left: str, right: str, *, after_open: bool) -> str:
 
 def line_indent(gap: str) -> str | None:
     """The indentation a gap ends with, if it ends on a fresh line."""
-    newline = gap.rfind("\n")
+    newline = code(gap).rfind("\n")
     if newline < 0:
         return None
     tail = gap[newline + 1 :]

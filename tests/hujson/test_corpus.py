@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from tailjit import hujson
+from tailjit.testing import load_module
 
-GRANT = {"src": ["alice@example.com"], "dst": ["tag:prod"], "ip": ["tcp:5432"]}
-MARKER = "// tailjit:grant id=g7KQ2M3X exp=2026-11-21T15:04:05Z mac=5f0c1a2b9d8e"
+EDIT = load_module(Path(__file__).with_name("marked_grant.py"), "hujson_marked_grant")
+GRANT, MARKER, append_marked_grant = EDIT.GRANT, EDIT.MARKER, EDIT.append_marked_grant
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -94,12 +95,6 @@ def test_invalid_corpus_files_are_refused_with_the_reference_position(
         with pytest.raises(hujson.HuJSONError) as caught:
             hujson.parse(data)
         assert f"hujson: {caught.value}" == row["reference_parser_error"]
-
-
-def append_marked_grant(doc: hujson.Value) -> hujson.Value:
-    if doc.find("/grants") is None:
-        doc = doc.set_member("", "grants", [])
-    return doc.append("/grants", GRANT, comments=[MARKER])
 
 
 def test_append_then_remove_a_marked_grant_restores_every_corpus_file(

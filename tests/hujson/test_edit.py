@@ -52,6 +52,26 @@ def test_one_line_array_stays_on_one_line() -> None:
     assert '"tags": ["tag:b"],' in hujson.parse(POLICY).remove("/tags/0").text()
 
 
+def test_one_line_insert_keeps_each_block_comment_with_its_own_entry() -> None:
+    doc = hujson.parse("[ /*a*/ 1, /*b*/ 2 ]")
+    assert doc.insert("", 0, 0).text() == "[ 0, /*a*/ 1, /*b*/ 2 ]"
+    assert doc.insert("", 1, 0).text() == "[ /*a*/ 1, 0, /*b*/ 2 ]"
+    assert doc.append("", 3).text() == "[ /*a*/ 1, /*b*/ 2, 3 ]"
+    assert doc.remove("/0").text() == "[ /*b*/ 2 ]"
+
+
+def test_a_multi_line_block_comment_does_not_make_a_line_break() -> None:
+    doc = hujson.parse('{"list": [1 /* first\n   note */]}')
+    assert doc.append("/list", 2).text() == '{"list": [1, 2 /* first\n   note */]}'
+
+
+def test_emptying_a_list_keeps_the_blank_line_and_comment_it_had() -> None:
+    doc = hujson.parse('{"list": [\n\n\t// later\n]}')
+    appended = doc.append("/list", 1)
+    assert appended.text() == '{"list": [\n\t1\n\n\t// later\n]}'
+    assert appended.remove("/list/0").pack() == doc.pack()
+
+
 def test_array_without_trailing_comma_gets_none_and_the_previous_entry_gets_one() -> None:
     doc = hujson.parse('{\n  "a": [\n    1,\n    2\n  ]\n}\n')
     assert doc.append("/a", 3).text() == '{\n  "a": [\n    1,\n    2,\n    3\n  ]\n}\n'

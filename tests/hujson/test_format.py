@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from tailjit.hujson._format import format_bytes, format_text, format_value, form
 from tailjit.testing import load_module
 
 V = load_module(Path(__file__).with_name("upstream_vectors.py"), "hujson_upstream_vectors")
+EDIT = load_module(Path(__file__).with_name("marked_grant.py"), "hujson_marked_grant")
 CASES = [pytest.param(case, id=f"format-{i}") for i, case in enumerate(V.FORMAT_CASES)]
 
 # The corpus files that are already hujsonfmt output. HUJSON.md says 12, but the reference code
@@ -163,6 +165,23 @@ def _nested_values(value: Value, depth: int) -> list[tuple[Value, int]]:
         for element in node.elements:
             found += _nested_values(element, depth + ("\n" in first_gap))
     return found
+
+
+def test_format_clean_files_stay_clean_after_the_marked_grant_is_appended(
+    corpus: dict[str, tuple[str, Value]],
+) -> None:
+    """Acceptance 3: the new entry and its marker are laid out as hujsonfmt would lay them out."""
+    for name in sorted(FORMAT_CLEAN):
+        value = corpus[name][1]
+        edited = EDIT.append_marked_grant(value).text()
+        assert EDIT.MARKER in edited, name
+        if value.is_standard():
+            # hujsonfmt keeps standard JSON standard, but once a comment makes the file HuJSON
+            # it writes a trailing comma in every expanded container: no edit that adds a
+            # comment can keep such a file clean. Those commas must be the only difference.
+            assert re.sub(r",(?=\s*[]}])", "", format_text(edited)) == edited, name
+        else:
+            assert format_text(edited) == edited, name
 
 
 def test_format_value_at_reproduces_every_value_of_clean_files(
