@@ -1,8 +1,11 @@
 """Parse, append one marked grant and pack a 1 MB policy; compare with json.loads and json5.
 
-Prints wall time (best of N), MB/s, and ratios. Targets (issue 2): within 10x of json.loads on the
-standardized text, and at least 50x faster than the json5 package. The real 1.17 MB policy is read
-from ../shared when present; the generated one is always measured.
+Prints wall time (best of N), MB/s, and ratios for (a) the real 1.17 MB policy, read from
+../shared when present, and (b) a generated ~1 MB heavily commented one, always measured. The
+edit cycle includes the edit's own check (the edited container parsed again and its value
+compared). Targets (issue 2): within 10x of json.loads on the standardized text, and at least 50x
+faster than the json5 package. Best-of-N wall times still move with the machine's load: compare
+runs made side by side.
 
     python bench/hujson_bench.py [--repeat N]
 """
@@ -81,7 +84,8 @@ def measure(name: str, data: bytes, repeat: int) -> None:
         f"  parse + pack                  {parse_only * 1e3:8.1f} ms  {size / parse_only:7.1f} MB/s"
     )
     print(f"  json.loads (standardized)     {baseline * 1e3:8.1f} ms  {size / baseline:7.1f} MB/s")
-    print(f"  ratio edit cycle / json.loads {ours / baseline:8.1f}x   (target <= 10x)")
+    ratio = ours / baseline
+    print(f"  ratio edit cycle / json.loads {ratio:8.1f}x   (target <= 10x: {_met(ratio <= 10)})")
     try:
         import json5  # type: ignore[import-untyped]
     except ImportError:
@@ -89,7 +93,14 @@ def measure(name: str, data: bytes, repeat: int) -> None:
         return
     slow = best(lambda: json5.loads(data.decode()), 1)
     print(f"  json5.loads                   {slow * 1e3:8.1f} ms  {size / slow:7.2f} MB/s")
-    print(f"  speed-up over json5           {slow / ours:8.1f}x   (target >= 50x)")
+    speedup = slow / ours
+    print(
+        f"  speed-up over json5           {speedup:8.1f}x   (target >= 50x: {_met(speedup >= 50)})"
+    )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
 
 
 def main() -> None:
@@ -99,10 +110,10 @@ def main() -> None:
     shared = find_shared_dir(Path(__file__).resolve().parent.parent)
     real = shared / "corpus" / "policies" / REAL if shared else None
     if real is not None and real.is_file():
-        measure(f"real policy ({REAL})", real.read_bytes(), args.repeat)
+        measure(f"(a) real policy ({REAL})", real.read_bytes(), args.repeat)
     else:
-        print("real policy: skipped (../shared is not present)")
-    measure("generated commented policy", generated_policy().encode(), args.repeat)
+        print("(a) real policy: skipped (../shared is not present)")
+    measure("(b) generated commented policy", generated_policy().encode(), args.repeat)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 from tailjit.hujson import _layout
 from tailjit.hujson._errors import HuJSONError
 from tailjit.hujson._layout import Shape, Style
+from tailjit.hujson._scan import decode_nested
 from tailjit.hujson._tree import (
     JSON,
     Array,
@@ -24,11 +25,14 @@ from tailjit.hujson._tree import (
     Member,
     Node,
     Object,
+    Source,
     Value,
     array_index,
+    from_source,
     parse,
     parse_and_decode,
     parse_pointer,
+    source_of,
 )
 
 _LINE_COMMENT = re.compile(r"//[^\n\r]*\Z")
@@ -84,7 +88,15 @@ class _Path:
         for token in tokens:
             node = self.values[-1].node
             if isinstance(node, Object):
-                slot = next((i for i, m in enumerate(node.members) if m.name_str == token), -1)
+                slots = [i for i, m in enumerate(node.members) if m.name_str == token]
+                if len(slots) > 1:
+                    # A decoder (Tailscale's among them) keeps the last of two equal names, so
+                    # an edit of either could be silently ignored or overridden.
+                    raise HuJSONError(
+                        f"{pointer}: member {token!r} appears more than once in its object; "
+                        "refusing to edit under an ambiguous name"
+                    )
+                slot = slots[0] if slots else -1
                 child = node.members[slot].value if slot >= 0 else None
                 gap = node.members[slot].name.before if slot >= 0 else ""
             elif isinstance(node, Array):
@@ -397,19 +409,79 @@ def _remove_item(node: Object | Array, slot: int) -> Object | Array:
 
 
 def _verified(root: Value, old_text: str, result: Value, path: _Path, edit: Any) -> Value:
-    """Return ``result`` after checking it against the intended value and the untouched bytes."""
+    """Return ``result``, parsed again, after checking it against the intended value and the
+    untouched bytes.
+
+    Only the edited container is parsed again. Every byte around it must be the old byte, and the
+    old text was valid HuJSON with a value there, so the new text is valid exactly when the new
+    container is a valid value at the same depth. Its value must be ``edit`` applied to the
+    container's old value, as decoded from the old text (not from the tree).
+    """
     new_text = result.text()
+    start, end = _span(path)
+    new_end = len(new_text) - (len(old_text) - end)
+    if (
+        new_end < start
+        or new_text[:start] != old_text[:start]
+        or new_text[new_end:] != old_text[end:]
+    ):
+        raise HuJSONError("internal error: the edit changed bytes outside the edited container")
+    keys = _keys(path)
+    source = source_of(root, old_text)
+    document = source.value if source is not None else None  # as decoded when it was parsed
     try:
-        reparsed, value = parse_and_decode(new_text)
+        std, value = decode_nested(new_text[start:new_end], len(keys))
+        if source is None:  # a tree not parsed from old_text: nothing is known valid, check all
+            reparsed = parse_and_decode(new_text)[0]
+        else:
+            twin = source.std[:start] + std + source.std[end:]
+            new_document = None if document is None else _with_value(document, keys, value)
+            reparsed = from_source(Source(new_text, twin, new_document, {}))
     except HuJSONError as exc:
         raise HuJSONError(f"internal error: the edit produced invalid HuJSON ({exc})") from exc
-    if value != edit(root.to_python()):
+    if document is None:
+        old = path.target.to_python()
+    else:
+        old = document
+        for key in keys:
+            old = old[key]
+    if value != _intended(keys, copy.copy(old), edit):
         raise HuJSONError("internal error: the edited document does not have the intended value")
-    start, end = _span(path)
-    tail = len(old_text) - end
-    if new_text[:start] != old_text[:start] or new_text[len(new_text) - tail :] != old_text[end:]:
-        raise HuJSONError("internal error: the edit changed bytes outside the edited container")
     return reparsed
+
+
+def _keys(path: _Path) -> list[str | int]:
+    """The names and indices that lead to the target of ``path`` (each name is unique there)."""
+    keys: list[str | int] = []
+    for value, slot in zip(path.values, path.slots, strict=False):
+        node = value.node
+        keys.append(node.members[slot].name_str if isinstance(node, Object) else slot)
+    return keys
+
+
+def _intended(keys: list[str | int], old: Any, edit: Any) -> Any:
+    """``edit`` (which takes a whole document) applied to ``old``, the edited container's value,
+    inside a skeleton of the containers above it; ``edit`` may change the container itself, and
+    nothing it holds."""
+    doc = old
+    for key in reversed(keys):
+        doc = {key: doc} if isinstance(key, str) else [*[None] * key, doc]
+    doc = edit(doc)
+    for key in keys:
+        doc = doc[key]
+    return doc
+
+
+def _with_value(document: Any, keys: list[str | int], value: Any) -> Any:
+    """``document`` with the value at ``keys`` replaced, copying only the containers on the way."""
+    if not keys:
+        return value
+    top = node = copy.copy(document)
+    for key in keys[:-1]:
+        node[key] = copy.copy(node[key])
+        node = node[key]
+    node[keys[-1]] = value
+    return top
 
 
 def _span(path: _Path) -> tuple[int, int]:

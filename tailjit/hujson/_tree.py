@@ -22,42 +22,52 @@ from typing import Any, Union
 from tailjit.hujson._errors import HuJSONError
 from tailjit.hujson._scan import (
     check_text,
+    decode,
     deep_recursion,
     loads,
     scan_exact,
     scan_once,
-    standardize,
 )
 
 GAP = re.compile(r"(?:[ \t\r\n]+|//[^\n]*\n|/\*[\s\S]*?\*/)*")
-_STRING_END = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BLANKS = re.compile(r"[ \t\r\n]*")
+_SEPARATOR = re.compile(r"[ \t\r\n]*(?:(,)[ \t\r\n]*)?")
+_STRING_END = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _LITERAL_END = re.compile(r"[-+.a-zA-Z0-9]+")
 
 JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]  # noqa: UP007
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
-    """A validated text and its standardized twin (same offsets)."""
+class Source:
+    """A validated text and what validating it found (see ``_scan.Decoded``)."""
 
     text: str
     std: str
+    """The JSON twin of ``text``."""
+    value: Any
+    """The decoded document (None if not known), for checking edits: never handed out, never
+    changed."""
+    ends: dict[int, int]
+    """Where some values end, by where they start (saves decoding them again to find out)."""
 
 
-Origin = tuple[_Source, int, int]
+Origin = tuple[Source, int, int]
 """Where a parsed node came from: its source and its span there, valid for the node's life."""
 
 
-def _child(source: _Source, pos: int) -> tuple[Node, int]:
+def _child(source: Source, pos: int) -> tuple[Node, int]:
     """The node that starts at ``pos`` in a validated source, and where it ends."""
     text = source.text
     ch = text[pos]
     if ch in "{[":
-        try:
-            end = scan_once(source.std, pos)[1]
-        except RecursionError:
-            with deep_recursion():
+        end = source.ends.get(pos, -1)
+        if end < 0:
+            try:
                 end = scan_once(source.std, pos)[1]
+            except RecursionError:
+                with deep_recursion():
+                    end = scan_once(source.std, pos)[1]
         return (Object if ch == "{" else Array)(_origin=(source, pos, end)), end
     pattern = _STRING_END if ch == '"' else _LITERAL_END
     end = pattern.match(text, pos).end()  # type: ignore[union-attr]
@@ -66,6 +76,21 @@ def _child(source: _Source, pos: int) -> tuple[Node, int]:
 
 def _gap_end(text: str, pos: int) -> int:
     return GAP.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _blanks_end(std: str, pos: int) -> int:
+    """Where the gap at ``pos`` ends, found in the JSON twin, where gaps are plain whitespace.
+
+    A gap that runs up to a closing bracket may hide a trailing comma (blanked as well): see
+    ``_trailing_comma``.
+    """
+    return _BLANKS.match(std, pos).end()  # type: ignore[union-attr]
+
+
+def _trailing_comma(text: str, end: int) -> int:
+    """Where the trailing comma after the last value (which ends at ``end``) is, or -1."""
+    comma = _gap_end(text, end)
+    return comma if text[comma] == "," else -1
 
 
 class Literal:
@@ -156,7 +181,7 @@ class _Container:
         return source.text[start:end]
 
     def origin_std(self) -> str | None:
-        """The standardized source text of a parsed node (None for a node an edit built)."""
+        """The JSON twin of a parsed node's source text (None for a node an edit built)."""
         if self._origin is None:
             return None
         source, start, end = self._origin
@@ -176,27 +201,32 @@ class Object(_Container):
 
     def _expand(self, origin: Origin) -> tuple[list[Any], bool, str]:
         source, start, _ = origin
-        text = source.text
+        text, std = source.text, source.std
         members: list[Member] = []
         pos = start + 1
         while True:
-            gap = _gap_end(text, pos)
-            if text[gap] == "}":
-                return members, bool(members), text[pos:gap]
+            gap = _blanks_end(std, pos)
+            if text[gap] == "}":  # only ever an empty object: see the trailing comma below
+                return members, False, text[pos:gap]
             name_end = _STRING_END.match(text, gap).end()  # type: ignore[union-attr]
-            colon = _gap_end(text, name_end)
+            colon = _blanks_end(std, name_end)
             name = Value(text[pos:gap], Literal(text[gap:name_end]), text[name_end:colon])
-            value_pos = _gap_end(text, colon + 1)
+            value_pos = _blanks_end(std, colon + 1)
             node, end = _child(source, value_pos)
-            after = _gap_end(text, end)
+            after = _blanks_end(std, end)
             if text[after] == ",":
                 members.append(
                     Member(name, Value(text[colon + 1 : value_pos], node, text[end:after]))
                 )
                 pos = after + 1
-            else:
-                members.append(Member(name, Value(text[colon + 1 : value_pos], node, "")))
+                continue
+            comma = _trailing_comma(text, end)
+            before = text[colon + 1 : value_pos]
+            if comma < 0:
+                members.append(Member(name, Value(before, node, "")))
                 return members, False, text[end:after]
+            members.append(Member(name, Value(before, node, text[end:comma])))
+            return members, True, text[comma + 1 : after]
 
     def get(self, name: str) -> Value | None:
         """The value of the first member called ``name`` (as tailscale/hujson's Find does)."""
@@ -222,21 +252,28 @@ class Array(_Container):
 
     def _expand(self, origin: Origin) -> tuple[list[Any], bool, str]:
         source, start, _ = origin
-        text = source.text
+        text, std = source.text, source.std
         elements: list[Value] = []
         pos = start + 1
+        gap = _blanks_end(std, pos)
+        if text[gap] == "]":
+            return elements, False, text[pos:gap]
         while True:
-            gap = _gap_end(text, pos)
-            if text[gap] == "]":
-                return elements, bool(elements), text[pos:gap]
             node, end = _child(source, gap)
-            after = _gap_end(text, end)
-            if text[after] == ",":
-                elements.append(Value(text[pos:gap], node, text[end:after]))
-                pos = after + 1
-            else:
+            # One match for the gap after the value, the comma and the gap before the next.
+            separator = _SEPARATOR.match(std, end)
+            comma = separator.start(1)  # type: ignore[union-attr]
+            if comma >= 0:
+                elements.append(Value(text[pos:gap], node, text[end:comma]))
+                pos, gap = comma + 1, separator.end()  # type: ignore[union-attr]
+                continue
+            after = separator.end()  # type: ignore[union-attr]
+            comma = _trailing_comma(text, end)
+            if comma < 0:
                 elements.append(Value(text[pos:gap], node, ""))
                 return elements, False, text[end:after]
+            elements.append(Value(text[pos:gap], node, text[end:comma]))
+            return elements, True, text[comma + 1 : after]
 
     def __repr__(self) -> str:
         return f"Array({self.elements!r}, trailing_comma={self.trailing_comma})"
@@ -424,24 +461,33 @@ def _pack_node(node: Node, out: list[str]) -> None:
     if isinstance(node, Literal):
         out.append(node.raw)
         return
-    origin = node.origin_text()
-    if origin is not None:
-        out.append(origin)
+    if node._origin is not None:  # unchanged since parsed: a slice of the source
+        source, start, end = node._origin
+        out.append(source.text[start:end])
         return
-    out.append(node.open)
-    items: list[Any] = node.members if isinstance(node, Object) else node.elements
+    append = out.append
+    append(node.open)
+    items: list[Any] = node._expanded()
     last = len(items) - 1
     for i, item in enumerate(items):
         if isinstance(item, Member):
             _pack_value(item.name, out)
-            out.append(":")
-            _pack_value(item.value, out)
+            append(":")
+            item = item.value
+        append(item.before)
+        inner = item.node
+        if isinstance(inner, Literal):  # the common children, without a call each
+            append(inner.raw)
+        elif inner._origin is not None:
+            source, start, end = inner._origin
+            append(source.text[start:end])
         else:
-            _pack_value(item, out)
+            _pack_node(inner, out)
+        append(item.after)
         if i < last or node.trailing_comma:
-            out.append(",")
-    out.append(node.close)
-    out.append(node.close_bracket)
+            append(",")
+    append(node.close)
+    append(node.close_bracket)
 
 
 def parse_pointer(pointer: str) -> list[str]:
@@ -471,19 +517,33 @@ def parse(data: str | bytes) -> Value:
     optional trailing comma per object or array), and raises HuJSONError with its message, line
     and column for anything else. Nesting deeper than 1000 levels is refused.
     """
-    return parse_and_decode(data)[0]
+    text = check_text(data)
+    return from_source(Source(text, *decode(text)))
 
 
 def parse_and_decode(data: str | bytes) -> tuple[Value, JSON]:
-    """``parse``, and the plain Python value that validating the text produced anyway."""
-    text = check_text(data)
-    std, _, decoded = standardize(text)
-    source = _Source(text, std)
-    start = _gap_end(text, 0)
+    """``parse``, and the plain Python value of the document."""
+    tree = parse(data)
+    return tree, tree.to_python()
+
+
+def from_source(source: Source) -> Value:
+    """The tree of a validated text."""
+    text, std = source.text, source.std
+    start = _blanks_end(std, 0)
     end = len(std.rstrip(" \t\r\n"))  # comments are blanks in std: this is where the value ends
     node: Node
     if text[start] in "{[":
         node = (Object if text[start] == "{" else Array)(_origin=(source, start, end))
     else:
         node = Literal(text[start:end])
-    return Value(text[:start], node, text[end:]), decoded
+    return Value(text[:start], node, text[end:])
+
+
+def source_of(root: Value, text: str) -> Source | None:
+    """The source of ``root`` if it was parsed from ``text`` (and is not a bare literal)."""
+    node = root.node
+    if isinstance(node, Literal) or node._origin is None:
+        return None
+    source = node._origin[0]
+    return source if source.text == text else None

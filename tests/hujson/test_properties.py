@@ -181,16 +181,6 @@ def test_scanners_agree_where_parse_uses_the_fast_path(doc: tuple[str, Any]) -> 
 _ADJACENT_COMMENTS = "null/**///\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "scan_fast misses a comment that starts right after a block comment's '*/' when the "
-        "next char is '/' or '*': for 'null/**///\\n' it returns [(4, 8)] instead of "
-        "[(4, 8), (8, 11)] (finditer's '/[/*]' match at the '/' of '*/' swallows the next "
-        "comment's first '/'). Harmless to parse (json.loads refuses the result and the exact "
-        "scanner decides), but it breaks scan_fast's contract and costs the fast path."
-    ),
-)
 @SETTINGS
 @example((_ADJACENT_COMMENTS, None))
 @given(documents())
@@ -202,7 +192,6 @@ def test_scanners_agree(doc: tuple[str, Any]) -> None:
         assert fast == exact
 
 
-@pytest.mark.xfail(strict=True, reason="scan_fast misses the comment after '/**/': see above")
 @pytest.mark.parametrize("text", [_ADJACENT_COMMENTS, "[1/**//*x*/]", "1/***///x\n"])
 def test_scan_fast_adjacent_comments(text: str) -> None:
     fast = scan_fast(text)
