@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
 
 from tailjit import __version__
+from tailjit.errors import TailjitError
+from tailjit.sandbox import cli_support
+from tailjit.sandbox.config import (
+    DEFAULT_ATTRIBUTE_EXPIRY_LAG,
+    parse_api_key,
+    parse_listen,
+    parse_oauth_client,
+    parse_webhook_url,
+)
+
+T = TypeVar("T")
 
 _HELP = """\
 tailjit: just-in-time access for a Tailscale tailnet.
@@ -24,3 +39,192 @@ granting access arrive in later releases.
 @click.version_option(__version__, "-V", "--version", prog_name="tailjit")
 def main() -> None:
     """Entry point of the ``tailjit`` console script."""
+
+
+# --- tailjit sandbox -----------------------------------------------------------------------
+
+_SANDBOX_HELP = """\
+Serve an emulated Tailscale API, with a persistent tailnet, until stopped.
+
+The sandbox speaks real HTTP on a loopback port. It keeps its tailnet (users, devices, posture
+attributes, the policy file byte for byte, OAuth clients) in DIR across restarts, and writes
+DIR/sandbox.json (base_url, api_key, oauth_clients, webhooks) once it is serving, so other
+processes can find it. The API is under BASE_URL/api/v2 (tailnet "-"). A sandbox-only admin path
+under BASE_URL/sandbox, authenticated with the API key, reads and resets the request log, sets
+faults, edits the policy as a human would, suspends, deletes or re-roles users, and moves the
+sandbox's clock.
+
+--seed and --policy only apply when DIR holds no sandbox yet. Stop with Ctrl-C or SIGTERM.
+"""
+
+
+def _parsed(parser: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback that runs ``parser`` on the value (or on each value) and reports a
+    ValueError as a usage error."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        try:
+            if isinstance(value, tuple):
+                return tuple(parser(v) for v in value)
+            return None if value is None else parser(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+
+    return callback
+
+
+@main.command("sandbox", help=_SANDBOX_HELP)
+@click.option(
+    "--state",
+    "state_dir",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory that keeps the sandbox's state (created if missing).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:0",
+    show_default=True,
+    metavar="HOST:PORT",
+    callback=_parsed(parse_listen),
+    help="Address to serve on; port 0 picks a free port.",
+)
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    callback=_parsed(parse_api_key),
+    help="API access token to accept (default: the stored one, or a new tskey-api-...).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Start from this policy file, byte for byte, instead of the seed's policy.",
+)
+@click.option(
+    "--seed",
+    type=click.Choice(["demo", "empty"]),
+    default="demo",
+    show_default=True,
+    help="demo: alice, bob (members), carol (admin), their devices, db-prod and web-staging; "
+    "empty: no users and the default policy.",
+)
+@click.option(
+    "--oauth-client",
+    "oauth_clients",
+    multiple=True,
+    metavar="ID:SECRET:SCOPES",
+    callback=_parsed(parse_oauth_client),
+    help="An OAuth client with comma-separated scopes (default: all). Repeatable; given ones "
+    "replace the stored clients.",
+)
+@click.option(
+    "--webhook",
+    "webhook_urls",
+    multiple=True,
+    metavar="URL",
+    callback=_parsed(parse_webhook_url),
+    help="Deliver signed webhooks (policyUpdate, user and node events) to URL. Repeatable.",
+)
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    help="Secret that signs the webhooks (default: a new tskey-webhook-...).",
+)
+@click.option(
+    "--attribute-expiry-lag",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_ATTRIBUTE_EXPIRY_LAG,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long after its expiry a posture attribute is removed.",
+)
+@click.option(
+    "--attribute-key-max-length",
+    type=click.Choice(["128", "50"]),
+    default="128",
+    show_default=True,
+    help="Longest posture attribute key: 128 (current spec) or 50 (older docs).",
+)
+@click.option(
+    "--fault-rate-limit-every",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Answer every Nth /api/v2 call with 429 (0: off).",
+)
+@click.option(
+    "--fault-retry-after",
+    type=click.IntRange(min=0),
+    metavar="SECONDS",
+    help="Retry-After header on injected 429s (default: none).",
+)
+@click.option(
+    "--fault-error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Answer this fraction of /api/v2 calls with a 5xx (0: off).",
+)
+@click.option(
+    "--fault-error-status",
+    type=click.IntRange(500, 599),
+    default=500,
+    show_default=True,
+    metavar="CODE",
+    help="Status of injected 5xx answers.",
+)
+@click.option(
+    "--fault-error-after-apply",
+    is_flag=True,
+    help="Carry out the call before answering with the injected 5xx.",
+)
+@click.option(
+    "--fault-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Seed of the random choice behind --fault-error-rate.",
+)
+@click.option(
+    "--fault-latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Delay added to every /api/v2 call.",
+)
+@click.option(
+    "--fault-human-edits",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="After each of the next N policy GETs, edit the policy as a human would, so the "
+    "caller's next If-Match gets 412.",
+)
+@click.option(
+    "--fault-human-edit-kind",
+    type=click.Choice(["comment", "group"]),
+    default="comment",
+    show_default=True,
+    help="comment: add a comment line; group: add an empty group.",
+)
+def sandbox(
+    state_dir: Path,
+    listen: tuple[str, int],
+    policy_file: Path | None,
+    seed: str,
+    **options: Any,
+) -> None:
+    """``tailjit sandbox``: see ``_SANDBOX_HELP``."""
+    try:
+        policy = cli_support.read_policy(policy_file) if policy_file else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--policy'") from exc
+    config = cli_support.build_config(**options)
+    try:
+        cli_support.serve(state_dir, listen, config, seed=seed, policy=policy, echo=click.echo)
+    except TailjitError as exc:
+        raise click.ClickException(str(exc)) from exc
