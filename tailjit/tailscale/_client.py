@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -13,7 +14,12 @@ import httpx
 from pydantic import BaseModel, Field
 
 from tailjit.tailscale._auth import Clock, Credentials, credentials_from_settings
-from tailjit.tailscale._errors import ValidationFailed, quote_body
+from tailjit.tailscale._errors import (
+    PreconditionFailed,
+    UnexpectedResponse,
+    ValidationFailed,
+    quote_body,
+)
 from tailjit.tailscale._models import (
     AttributeUpdate,
     AttributeValue,
@@ -27,6 +33,8 @@ from tailjit.tailscale._models import (
 from tailjit.tailscale._request import M, Params, Requester, segment
 from tailjit.tailscale._retry import Sleep
 from tailjit.tailscale._settings import TailscaleSettings
+
+log = logging.getLogger("tailjit.tailscale")
 
 HUJSON = "application/hujson"
 JSON = "application/json"
@@ -125,6 +133,53 @@ class TailscaleClient:
             content=_policy_bytes(policy),
         )
         return PolicyFile(raw=response.content, etag=response.headers.get("ETag"))
+
+    def update_policy(
+        self, change: Callable[[PolicyFile], str | bytes], *, attempts: int = 5
+    ) -> PolicyFile:
+        """Read, change and write the policy under ``If-Match``, reading again after a 412.
+
+        Each attempt GETs the policy, calls ``change`` with it and POSTs the HuJSON text that
+        ``change`` returns, with ``If-Match`` set to the ETag just read. If the policy changed
+        in between (a human, another tool), the write fails with 412 and the next attempt starts
+        from a fresh read, so nobody's edit is lost; after ``attempts`` such conflicts the last
+        `PreconditionFailed` is raised. Transient failures of each call are retried as usual;
+        any other error is raised at once.
+
+        ``change`` must derive its edit from the policy it is given (edit the text with
+        `tailjit.hujson` so comments survive) and should be idempotent: after an ambiguous
+        failure (a 5xx for a write that did happen) the fresh read already holds the edit. When
+        ``change`` returns the text unchanged, nothing is written and the policy read is
+        returned. Otherwise returns the stored policy with its new ETag.
+        """
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts}")
+        attempt = 1
+        while True:
+            current = self.get_policy()
+            if current.etag is None:
+                # Writing without If-Match could overwrite someone's edit: refuse instead.
+                raise UnexpectedResponse(
+                    200,
+                    "the policy came without an ETag; cannot write it under If-Match",
+                    method="GET",
+                    path=self._tailnet + "/acl",
+                )
+            new = _policy_bytes(change(current))
+            if new == current.raw:
+                return current
+            try:
+                return self.set_policy(new, if_match=current.etag)
+            except PreconditionFailed:
+                if attempt >= attempts:
+                    raise
+                log.info(
+                    "the policy changed since it was read (412); reading it again "
+                    "(attempt %d of %d)",
+                    attempt + 1,
+                    attempts,
+                )
+            attempt += 1
 
     def validate_policy(self, policy: str | bytes) -> None:
         """Check ``policy`` (HuJSON text) and run its ``tests`` without saving it.
