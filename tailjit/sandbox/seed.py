@@ -1,8 +1,8 @@
 """The starting content of a new sandbox: ``demo`` (a small tailnet) or ``empty``.
 
 ``demo`` has three users (alice and bob are members, carol is an admin), their laptops and
-phones, and two tagged servers: ``db-prod`` (``tag:prod``, also a host alias) and ``web-staging``
-(``tag:staging``). Its policy is commented HuJSON with groups, hosts, tagOwners, grants, an SSH
+phones, and two tagged servers, each also a host alias: ``db-prod`` (``tag:prod``) and
+``web-staging`` (``tag:staging``). Its policy is commented HuJSON with groups, hosts, tagOwners, grants, an SSH
 rule and tests. ``empty`` has no users or devices and Tailscale-style default policy.
 """
 
@@ -44,7 +44,8 @@ DEMO_POLICY_TEMPLATE = """\
 
 \t// Names for addresses.
 \t"hosts": {
-\t\t"db-prod": "DB_PROD_ADDRESS",
+\t\t"db-prod":     "DB_PROD_ADDRESS",
+\t\t"web-staging": "WEB_STAGING_ADDRESS",
 \t},
 
 \t// Who may apply each tag.
@@ -105,5 +106,8 @@ def seed_content(name: str, *, tailnet_id: str, now: datetime) -> SeedContent:
     phone = next(d for d in devices if d["hostname"] == "alice-phone")
     phone["connectedToControl"] = False  # offline, so the API shows its lastSeen
     db_prod = next(d for d in devices if d["hostname"] == "db-prod")
-    policy = DEMO_POLICY_TEMPLATE.replace("DB_PROD_ADDRESS", db_prod["addresses"][0])
+    web_staging = next(d for d in devices if d["hostname"] == "web-staging")
+    policy = DEMO_POLICY_TEMPLATE.replace("DB_PROD_ADDRESS", db_prod["addresses"][0]).replace(
+        "WEB_STAGING_ADDRESS", web_staging["addresses"][0]
+    )
     return SeedContent(users, devices, policy.encode(), policy_is_default=False)
