@@ -2,8 +2,8 @@
 
 ``demo`` has three users (alice and bob are members, carol is an admin), their laptops and
 phones, and two tagged servers, each also a host alias: ``db-prod`` (``tag:prod``) and
-``web-staging`` (``tag:staging``). Its policy is commented HuJSON with groups, hosts, tagOwners, grants, an SSH
-rule and tests. ``empty`` has no users or devices and Tailscale-style default policy.
+``web-staging`` (``tag:staging``). Its policy is commented HuJSON with groups, hosts, tagOwners,
+grants, an SSH rule and tests. ``empty`` has no users or devices and Tailscale-style default policy.
 """
 
 from __future__ import annotations
