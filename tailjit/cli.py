@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from tailjit import __version__
+from tailjit import __version__, acl
 from tailjit.errors import TailjitError
 from tailjit.sandbox import cli_support
 from tailjit.sandbox.config import (
@@ -228,3 +229,90 @@ def sandbox(
         cli_support.serve(state_dir, listen, config, seed=seed, policy=policy, echo=click.echo)
     except TailjitError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+# --- tailjit check -------------------------------------------------------------------------
+
+_CHECK_HELP = """\
+May USER reach HOST:PORT under a policy? Print the verdict and the rules that decided it.
+
+USER is a login (alice@example.com), a tag, a group or an address; HOST a host alias, tag, login,
+address or svc: name of the policy. Every matching rule is printed with its line (grants are a
+union: they all decided), and so is every rule that would allow the connection but for its
+posture. Without a tailnet to ask, logins count as plain members and the source is a
+hypothetical device of theirs with the --attr posture attributes.
+
+Exit status: 0 when the connection is accepted, 1 when it is dropped, 2 for bad input (an
+invalid policy, an unknown name).
+"""
+
+
+class _CheckFailed(click.ClickException):
+    exit_code = 2
+
+
+def _posture_attribute(text: str) -> tuple[str, str | int | bool]:
+    key, equals, raw = text.partition("=")
+    if not equals or not key:
+        raise ValueError(f"{text!r} is not KEY=VALUE")
+    if raw in ("true", "false"):
+        return key, raw == "true"
+    if raw.lstrip("-").isdigit():
+        return key, int(raw)
+    return key, raw
+
+
+@main.command("check", help=_CHECK_HELP)
+@click.argument("user")
+@click.argument("target", metavar="HOST:PORT")
+@click.option(
+    "--policy",
+    "policy_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The tailnet policy file (HuJSON) to evaluate.",
+)
+@click.option("--proto", default="tcp", show_default=True, help="Protocol: a name or a number.")
+@click.option(
+    "--attr",
+    "attrs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_parsed(_posture_attribute),
+    help="A posture attribute of the source (custom:jit=true). Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
+def check(
+    user: str,
+    target: str,
+    policy_file: Path | None,
+    proto: str,
+    attrs: tuple[tuple[str, str | int | bool], ...],
+    as_json: bool,
+) -> None:
+    """``tailjit check``: see ``_CHECK_HELP``."""
+    if policy_file is None:
+        raise _CheckFailed(
+            "no policy to check against: pass --policy FILE (reading the live policy from a "
+            "sandbox or tailnet is not supported yet)"
+        )
+    host, colon, port = target.rpartition(":")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(f"{target!r} is not HOST:PORT", param_hint="'HOST:PORT'")
+    try:
+        evaluator = acl.Evaluator(policy_file.read_bytes())
+        decision = evaluator.may(
+            user,
+            host.removeprefix("[").removesuffix("]"),
+            int(port),
+            proto,
+            attrs=dict(attrs) or None,
+        )
+    except acl.PolicyError as exc:
+        lines = [f"{policy_file}: {issue}" for issue in exc.issues]
+        raise _CheckFailed("invalid policy:\n" + "\n".join(lines)) from exc
+    except (acl.UnknownTarget, ValueError) as exc:
+        raise _CheckFailed(str(exc)) from exc
+    click.echo(json.dumps(decision.to_json(), indent=2) if as_json else decision.describe())
+    if not decision.allowed:
+        raise click.exceptions.Exit(1)

@@ -1,9 +1,9 @@
 """The seam for evaluating access: a policy's ``tests`` and ``/acl/preview``.
 
 Tailscale runs the ``tests`` and ``sshTests`` of a policy on every save and answers
-``/acl/validate`` and ``/acl/preview`` with an access evaluator. tailjit's evaluator (the ``acl``
-domain module) is built by a later issue; until then the sandbox parses the tests' shape and hands
-them to a `PolicyChecker`, whose default, `NoopChecker`, passes every test and does not preview.
+``/acl/validate`` and ``/acl/preview`` with an access evaluator. The sandbox parses the tests'
+shape and hands them to a `PolicyChecker`: by default `acl_checker.AclChecker`, backed by
+``tailjit.acl``; `NoopChecker` passes every test and does not preview (for tests of the wiring).
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tailjit.sandbox import webhooks
+from tailjit.sandbox.acl_checker import AclChecker
 from tailjit.sandbox.auth import authenticate, authorize
-from tailjit.sandbox.checker import NoopChecker, PolicyChecker
+from tailjit.sandbox.checker import PolicyChecker
 from tailjit.sandbox.errors import BadRequest, Forbidden, NotFound, SandboxError
 from tailjit.sandbox.faults import FaultInjector, RequestLog
 from tailjit.sandbox.messages import Call, Reply, error_reply, message_reply
@@ -49,7 +50,7 @@ class Emulator:
         sender: webhooks.WebhookSender | None = None,
     ) -> None:
         self.state = state
-        self.checker: PolicyChecker = checker or NoopChecker()
+        self.checker: PolicyChecker = checker or AclChecker()
         self.faults = faults or FaultInjector()
         self.requests = RequestLog()
         self.sender = sender

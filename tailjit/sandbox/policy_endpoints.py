@@ -12,6 +12,7 @@ import base64
 import json
 from typing import Any
 
+from tailjit.sandbox.acl_checker import SourcedPolicy
 from tailjit.sandbox.checker import (
     PolicyChecker,
     TailnetView,
@@ -139,7 +140,10 @@ def preview_policy(emu: Emulator, call: Call) -> Reply:
         return message_reply(400, exc.message)
     try:
         body = emu.checker.preview(
-            policy.data, kind=kind, preview_for=preview_for, tailnet=emu.state.view()
+            SourcedPolicy(policy.data, policy.text),
+            kind=kind,
+            preview_for=preview_for,
+            tailnet=emu.state.view(),
         )
     except NotImplementedError:
         return message_reply(501, "not implemented")

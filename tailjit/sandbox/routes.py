@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tailjit.sandbox import acl_checker, scopes
 from tailjit.sandbox import admin_endpoints as admin
 from tailjit.sandbox import device_endpoints as dev
 from tailjit.sandbox import policy_endpoints as pol
-from tailjit.sandbox import scopes
 from tailjit.sandbox.emulator import Endpoint
 
 API = "/api/v2"
@@ -56,6 +56,7 @@ ENDPOINTS = (
     Endpoint("POST", API + "/users/{userId}/delete", dev.delete_user, scopes.USERS_WRITE),
     # The admin path (sandbox only).
     Endpoint("GET", ADMIN + "/info", admin.info, auth="admin"),
+    Endpoint("GET", ADMIN + "/check", acl_checker.check_access, auth="admin"),
     Endpoint("GET", ADMIN + "/requests", admin.list_requests, auth="admin"),
     Endpoint("DELETE", ADMIN + "/requests", admin.reset_requests, auth="admin"),
     Endpoint("GET", ADMIN + "/faults", admin.get_faults, auth="admin"),

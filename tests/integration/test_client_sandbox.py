@@ -17,6 +17,7 @@ import pytest
 from tailjit.hujson import JSON, parse
 from tailjit.sandbox import (
     ManualClock,
+    NoopChecker,
     PolicyTest,
     SandboxHandle,
     SshTest,
@@ -171,7 +172,7 @@ def test_validate_policy_reports_an_unknown_field_though_the_api_answers_200(
 
 
 def test_policy_tests_run_against_the_current_policy(api: TailscaleClient) -> None:
-    api.run_policy_tests([{"src": "alice@example.com", "accept": ["db-prod:5432"]}])
+    api.run_policy_tests([{"src": "carol@example.com", "accept": ["db-prod:5432"]}])
 
     with pytest.raises(ValidationFailed) as caught:
         api.run_policy_tests([{"src": "alice@example.com", "accept": ["no-such-host:22"]}])
@@ -251,13 +252,17 @@ def test_preview_sends_the_candidate_and_parses_the_matches(
 
 
 def test_preview_without_an_evaluator_is_501_and_not_retried(
-    api: TailscaleClient, sandbox: SandboxHandle
+    tmp_path: Path, sandbox_clock: ManualClock, connect: Connect
 ) -> None:
-    with pytest.raises(ServerError) as caught:
-        api.preview_policy(sandbox.policy(), preview_type="ipport", preview_for="100.64.0.5:5432")
+    with serve_in_thread(tmp_path / "s", clock=sandbox_clock, checker=NoopChecker()) as sandbox:
+        with pytest.raises(ServerError) as caught:
+            connect(sandbox).preview_policy(
+                sandbox.policy(), preview_type="ipport", preview_for="100.64.0.5:5432"
+            )
+        seen = calls(sandbox)
 
     assert caught.value.status == 501
-    assert calls(sandbox) == [("POST", ACL + "/preview", 501)]
+    assert seen == [("POST", ACL + "/preview", 501)]
 
 
 # --- devices and users -------------------------------------------------------------------------

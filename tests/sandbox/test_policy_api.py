@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tailjit.sandbox import SandboxHandle, serve_in_thread
+from tailjit.sandbox import NoopChecker, SandboxHandle, serve_in_thread
 
 ACL = "/api/v2/tailnet/-/acl"
 VALIDATE = "/api/v2/tailnet/-/acl/validate"
@@ -253,7 +253,7 @@ def test_validate_policy_mode_accepts_a_good_policy_without_saving(
 def test_validate_array_mode_checks_tests_against_the_current_policy(
     sandbox: SandboxHandle,
 ) -> None:
-    good = [{"src": "alice@example.com", "accept": ["db-prod:5432"], "deny": ["tag:prod:22"]}]
+    good = [{"src": "carol@example.com", "accept": ["db-prod:5432"], "deny": ["tag:prod:22"]}]
     bad = [{"src": "alice@example.com", "accept": ["db-staging:5432"]}]
     with sandbox.client() as client:
         ok = client.post(VALIDATE, json=good)
@@ -276,8 +276,11 @@ def test_post_and_validate_need_a_body_shape_tailscale_can_decode(sandbox: Sandb
     assert empty_validate.status_code == 400
 
 
-def test_preview_is_not_implemented_without_an_evaluator(sandbox: SandboxHandle) -> None:
-    with sandbox.client() as client:
+def test_preview_is_not_implemented_without_an_evaluator(tmp_path: Path) -> None:
+    with (
+        serve_in_thread(tmp_path / "s", checker=NoopChecker()) as sandbox,
+        sandbox.client() as client,
+    ):
         reply = client.post(
             ACL + "/preview",
             params={"type": "user", "previewFor": "alice@example.com"},

@@ -15,6 +15,7 @@ import pytest
 from tailjit.hujson import JSON
 from tailjit.sandbox import (
     ManualClock,
+    NoopChecker,
     OAuthClient,
     PolicyTest,
     SandboxConfig,
@@ -232,7 +233,10 @@ def test_injected_error_bodies(wire: Path, tmp_path: Path, status: int, name: st
 
 
 def test_not_found_and_not_implemented_bodies(wire: Path, tmp_path: Path) -> None:
-    with serve_in_thread(tmp_path / "s") as sandbox, sandbox.client() as client:
+    with (
+        serve_in_thread(tmp_path / "s", checker=NoopChecker()) as sandbox,
+        sandbox.client() as client,
+    ):
         missing = client.get("/api/v2/no-such-endpoint")
         preview = client.post(
             ACL + "/preview", params={"type": "user", "previewFor": "a@b.c"}, content=b"{}"
