@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import click
 
 from tailjit import __version__, acl
+from tailjit.eligibility import Severity, check_policy, issues_text, tailnet_groups
 from tailjit.errors import TailjitError
+from tailjit.hujson import HuJSONError
 from tailjit.sandbox import cli_support
 from tailjit.sandbox.config import (
     DEFAULT_ATTRIBUTE_EXPIRY_LAG,
@@ -19,6 +21,7 @@ from tailjit.sandbox.config import (
     parse_oauth_client,
     parse_webhook_url,
 )
+from tailjit.store import open_audit
 
 T = TypeVar("T")
 
@@ -229,6 +232,110 @@ def sandbox(
         cli_support.serve(state_dir, listen, config, seed=seed, policy=policy, echo=click.echo)
     except TailjitError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+# --- tailjit audit -------------------------------------------------------------------------
+
+_DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    required=True,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The tailjit database (opened read-only).",
+)
+
+
+@main.group("audit")
+def audit() -> None:
+    """Check or export the audit log: every state change, append-only and hash-chained."""
+
+
+@audit.command("verify")
+@_DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def audit_verify(db_path: Path, as_json: bool) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first bad record if it is broken.
+
+    Detects any record that was edited, deleted, reordered or cut from the end. The head hash
+    printed on success can be kept elsewhere to detect a rewrite of the whole log.
+    """
+    try:
+        with open_audit(db_path) as trail:
+            result = trail.verify()
+    except TailjitError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result.to_dict()) if as_json else result.describe())
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("export")
+@_DB_OPTION
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl"]),
+    required=True,
+    help="jsonl: one JSON object per record, oldest first, with its prev and hash.",
+)
+@click.option(
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+def audit_export(db_path: Path, fmt: str, output: Path | None) -> None:
+    """Write out the audit log (see tailjit/store/chain.py for the hash construction)."""
+    try:
+        with open_audit(db_path) as trail, click.open_file(str(output or "-"), "w") as out:
+            count = trail.export_jsonl(out)
+    except TailjitError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output is not None:
+        click.echo(f"exported {count} audit records to {output}", err=True)
+
+
+# --- tailjit policy ------------------------------------------------------------------------
+
+
+@main.group("policy")
+def policy() -> None:
+    """Work with the eligibility policy: who may request which access, approved by whom."""
+
+
+@policy.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the issues as one JSON list.")
+@click.option(
+    "--tailnet-policy",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The tailnet policy file (HuJSON): group names must be among its groups.",
+)
+def policy_check(file: Path, as_json: bool, tailnet_policy: Path | None) -> None:
+    """Check an eligibility policy FILE and print every issue; exit 1 if any is an error.
+
+    Each issue prints as FILE:LINE:COL: CODE severity: message (JSON pointer). policy/README.md
+    lists the codes.
+    """
+    groups = None
+    if tailnet_policy is not None:
+        try:
+            groups = tailnet_groups(tailnet_policy.read_bytes())
+        except HuJSONError as exc:
+            raise click.ClickException(f"{tailnet_policy}: {exc}") from exc
+    result = check_policy(file.read_bytes(), known_groups=groups)
+    if as_json:
+        click.echo(json.dumps([issue.to_json() for issue in result.issues], indent=2))
+    else:
+        click.echo(issues_text(result.issues, str(file)), nl=False)
+    errors = sum(issue.severity is Severity.ERROR for issue in result.issues)
+    warnings = len(result.issues) - errors
+    if not as_json:
+        click.echo(f"{file}: {errors} error(s), {warnings} warning(s)", err=True)
+    if errors:
+        raise click.exceptions.Exit(1)
 
 
 # --- tailjit check -------------------------------------------------------------------------
