@@ -9,11 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from tailjit import __version__, acl
-from tailjit.eligibility import Severity, check_policy, issues_text, tailnet_groups
+from tailjit import __version__
 from tailjit.errors import TailjitError
 from tailjit.hujson import HuJSONError
-from tailjit.sandbox import cli_support
 from tailjit.sandbox.config import (
     DEFAULT_ATTRIBUTE_EXPIRY_LAG,
     parse_api_key,
@@ -21,9 +19,10 @@ from tailjit.sandbox.config import (
     parse_oauth_client,
     parse_webhook_url,
 )
-from tailjit.store import open_audit
 
 T = TypeVar("T")
+
+# Each command imports what it needs when it runs, so `tailjit --help` stays quick.
 
 _HELP = """\
 tailjit: just-in-time access for a Tailscale tailnet.
@@ -223,6 +222,8 @@ def sandbox(
     **options: Any,
 ) -> None:
     """``tailjit sandbox``: see ``_SANDBOX_HELP``."""
+    from tailjit.sandbox import cli_support
+
     try:
         policy = cli_support.read_policy(policy_file) if policy_file else None
     except ValueError as exc:
@@ -260,6 +261,8 @@ def audit_verify(db_path: Path, as_json: bool) -> None:
     Detects any record that was edited, deleted, reordered or cut from the end. The head hash
     printed on success can be kept elsewhere to detect a rewrite of the whole log.
     """
+    from tailjit.store import open_audit
+
     try:
         with open_audit(db_path) as trail:
             result = trail.verify()
@@ -287,6 +290,8 @@ def audit_verify(db_path: Path, as_json: bool) -> None:
 )
 def audit_export(db_path: Path, fmt: str, output: Path | None) -> None:
     """Write out the audit log (see tailjit/store/chain.py for the hash construction)."""
+    from tailjit.store import open_audit
+
     try:
         with open_audit(db_path) as trail, click.open_file(str(output or "-"), "w") as out:
             count = trail.export_jsonl(out)
@@ -319,6 +324,8 @@ def policy_check(file: Path, as_json: bool, tailnet_policy: Path | None) -> None
     Each issue prints as FILE:LINE:COL: CODE severity: message (JSON pointer). policy/README.md
     lists the codes.
     """
+    from tailjit.eligibility import Severity, check_policy, issues_text, tailnet_groups
+
     groups = None
     if tailnet_policy is not None:
         try:
@@ -398,6 +405,8 @@ def check(
     as_json: bool,
 ) -> None:
     """``tailjit check``: see ``_CHECK_HELP``."""
+    from tailjit import acl
+
     if policy_file is None:
         raise _CheckFailed(
             "no policy to check against: pass --policy FILE (reading the live policy from a "
