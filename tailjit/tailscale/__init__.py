@@ -39,6 +39,7 @@ from tailjit.tailscale._models import (
 )
 from tailjit.tailscale._retry import Sleep, is_retryable, next_wait
 from tailjit.tailscale._settings import TailscaleSettings
+from tailjit.tailscale.tailnet_port import TailscaleTailnet
 
 __all__ = [
     "TS_DEFAULT",
@@ -65,6 +66,7 @@ __all__ = [
     "TailscaleClient",
     "TailscaleError",
     "TailscaleSettings",
+    "TailscaleTailnet",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",

@@ -1,0 +1,18 @@
+"""The reconcile service: the single writer that brings the tailnet to the desired grants.
+
+`reconcile_once` runs one cycle (DESIGN.md §4) against a `Tailnet`, the protocol the
+``tailjit.tailscale`` adapter implements.
+"""
+
+from tailjit.reconcile.cycle import CycleReport, Finding, ReconcileConflict, reconcile_once
+from tailjit.reconcile.ports import AttributeValue, Conflict, Tailnet
+
+__all__ = [
+    "AttributeValue",
+    "Conflict",
+    "CycleReport",
+    "Finding",
+    "ReconcileConflict",
+    "Tailnet",
+    "reconcile_once",
+]

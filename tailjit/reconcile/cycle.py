@@ -1,0 +1,164 @@
+"""One reconcile cycle (DESIGN.md §4): read, plan, write once under If-Match, verify.
+
+`reconcile_once` is the single writer's step. It reads the policy and the attributes of the
+devices concerned, plans with `tailjit.plan.plan`, and writes the policy at most once per
+attempt, always with ``If-Match``; a `Conflict` starts the attempt again from a fresh read
+(invariant 2), and after ``attempts`` of them `ReconcileConflict` is raised. Attribute
+operations follow the policy write. Finally it reads everything back and re-plans: the cycle is
+``verified`` when nothing is left to do (invariant 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tailjit.errors import InvalidInput, TailjitError
+from tailjit.hujson import parse
+from tailjit.plan import (
+    AddEntries,
+    DeleteAttribute,
+    DesiredGrant,
+    Op,
+    RemoveEntry,
+    SetAttribute,
+    apply,
+    collect_live,
+    plan,
+)
+from tailjit.reconcile.ports import Conflict, Tailnet
+
+__all__ = ["CycleReport", "Finding", "ReconcileConflict", "reconcile_once"]
+
+ATTRIBUTE_COMMENT = "tailjit: just-in-time grant"
+
+
+class ReconcileConflict(TailjitError):
+    """Every attempt of a cycle lost the race for the policy file to another writer."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(
+            f"the policy file changed during each of {attempts} attempts to write it; "
+            "another writer is busy: try the cycle again later"
+        )
+        self.attempts = attempts
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Drift the cycle corrected: where (a JSON pointer, or ``device_id/key``) and why."""
+
+    where: str
+    reason: str
+    grant_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    """What one cycle did.
+
+    ``ops`` are the operations performed (policy ones only when their write succeeded),
+    ``writes`` the successful policy writes (0 or 1), ``attempts`` the reads of the policy that
+    were planned on (1 + the conflicts), ``verified`` whether the read-back needs no further
+    operation, ``remaining`` the operations the read-back would still need, and ``findings``
+    the marked entries removed and attributes deleted, with their reasons.
+    """
+
+    ops: tuple[Op, ...]
+    writes: int
+    attempts: int
+    verified: bool
+    findings: tuple[Finding, ...]
+    remaining: tuple[Op, ...] = ()
+
+
+def reconcile_once(
+    tailnet: Tailnet,
+    desired: Sequence[DesiredGrant],
+    *,
+    key: bytes,
+    now: datetime,
+    devices: Sequence[str] = (),
+    attempts: int = 5,
+) -> CycleReport:
+    """Bring ``tailnet`` to ``desired`` at ``now`` and verify it; see the module docstring.
+
+    The attributes read are those of the desired grants' devices and of ``devices`` (the ones
+    known to carry ``custom:tailjit_*`` attributes). `InvalidInput` for ``attempts`` < 1,
+    `ReconcileConflict` when every attempt met a `Conflict`.
+    """
+    if attempts < 1:
+        raise InvalidInput("attempts", attempts, "a positive count")
+    concerned = _devices(desired, devices)
+    for attempt in range(1, attempts + 1):
+        read = _read(tailnet, desired, concerned, key=key, now=now)
+        policy_ops = tuple(op for op in read.ops if isinstance(op, AddEntries | RemoveEntry))
+        writes = 0
+        if policy_ops:
+            new = apply(parse(read.raw), policy_ops, key=key).pack()
+            try:
+                tailnet.set_policy(new, if_match=read.etag)
+            except Conflict:
+                continue
+            writes = 1
+        _apply_attributes(tailnet, read.ops)
+        remaining = _read(tailnet, desired, concerned, key=key, now=now).ops
+        return CycleReport(
+            ops=read.ops,
+            writes=writes,
+            attempts=attempt,
+            verified=not remaining,
+            findings=tuple(_findings(read.ops)),
+            remaining=remaining,
+        )
+    raise ReconcileConflict(attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    raw: bytes
+    etag: str
+    ops: tuple[Op, ...]
+
+
+def _read(
+    tailnet: Tailnet,
+    desired: Sequence[DesiredGrant],
+    devices: Iterable[str],
+    *,
+    key: bytes,
+    now: datetime,
+) -> _Read:
+    """A fresh read of the policy and attributes, and the plan from it to ``desired``."""
+    raw, etag = tailnet.get_policy()
+    live = collect_live(parse(raw), key=key, now=now)
+    attributes: dict[str, Mapping[str, datetime | None]] = {
+        device: tailnet.attributes(device) for device in devices
+    }
+    return _Read(raw, etag, plan(desired, live, attributes, now=now))
+
+
+def _devices(desired: Sequence[DesiredGrant], extra: Sequence[str]) -> tuple[str, ...]:
+    """The devices whose attributes the cycle reads, each once, in a stable order."""
+    found = {device for grant in desired for device in grant.device_ids}
+    return tuple(sorted(found.union(extra)))
+
+
+def _apply_attributes(tailnet: Tailnet, ops: Iterable[Op]) -> None:
+    for op in ops:
+        if isinstance(op, SetAttribute):
+            tailnet.set_attribute(
+                op.device_id, op.key, op.value, expiry=op.expiry, comment=ATTRIBUTE_COMMENT
+            )
+        elif isinstance(op, DeleteAttribute):
+            tailnet.delete_attribute(op.device_id, op.key)
+
+
+def _findings(ops: Iterable[Op]) -> Iterable[Finding]:
+    for op in ops:
+        if isinstance(op, RemoveEntry):
+            grant_id = None if op.grant_id is None else str(op.grant_id)
+            yield Finding(op.pointer, op.reason, grant_id)
+        elif isinstance(op, DeleteAttribute):
+            yield Finding(f"{op.device_id}/{op.key}", op.reason)

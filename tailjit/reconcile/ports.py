@@ -1,0 +1,54 @@
+"""What the reconcile service needs from the tailnet, as a protocol an adapter fills in.
+
+The service layer may not import adapters (DESIGN.md §5): `tailjit.tailscale.TailscaleTailnet`
+implements `Tailnet` over the API client and translates its 412 into `Conflict`; tests may
+hand in a fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from tailjit.errors import TailjitError
+
+__all__ = ["AttributeValue", "Conflict", "Tailnet"]
+
+AttributeValue = str | int | float | bool
+
+
+class Conflict(TailjitError):
+    """The policy changed since it was read (HTTP 412): read it again and re-plan."""
+
+
+class Tailnet(Protocol):
+    """The policy file and the posture attributes of one tailnet."""
+
+    def get_policy(self) -> tuple[bytes, str]:
+        """The policy file as HuJSON bytes, exactly as stored, with its ETag."""
+        ...
+
+    def set_policy(self, policy: bytes, *, if_match: str) -> None:
+        """Replace the policy if its ETag is still ``if_match``; `Conflict` if it is not."""
+        ...
+
+    def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
+        """The device's custom posture attributes and their expiries (None: no expiry)."""
+        ...
+
+    def set_attribute(
+        self,
+        device_id: str,
+        key: str,
+        value: AttributeValue,
+        *,
+        expiry: datetime,
+        comment: str | None = None,
+    ) -> None:
+        """Set ``key`` on the device until ``expiry``, when Tailscale removes it."""
+        ...
+
+    def delete_attribute(self, device_id: str, key: str) -> None:
+        """Remove ``key`` from the device."""
+        ...

@@ -1,0 +1,179 @@
+"""One reconcile cycle against the real sandbox over loopback, and its attempts bound."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tailjit.errors import InvalidInput
+from tailjit.hujson import parse
+from tailjit.ids import GrantId, Login
+from tailjit.plan import AddEntries, DeleteAttribute, DesiredGrant, SetAttribute, collect_live
+from tailjit.reconcile import (
+    AttributeValue,
+    Conflict,
+    ReconcileConflict,
+    reconcile_once,
+)
+from tailjit.requests import GrantMode
+from tailjit.sandbox import SandboxHandle
+from tailjit.tailscale import TailscaleTailnet
+from tailjit.targets import parse_target
+
+KEY = b"k" * 32
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)  # the sandbox clock's start
+ID = GrantId.parse("G7KQ2M3X")
+
+
+def grant(device: str, *, expires: datetime = NOW + timedelta(hours=1)) -> DesiredGrant:
+    return DesiredGrant(
+        ID,
+        Login("alice@example.com"),
+        parse_target("tcp:web-staging:8080"),
+        expires,
+        GrantMode.POLICY_POSTURE,
+        (device,),
+    )
+
+
+def policy_writes(sandbox: SandboxHandle) -> int:
+    return sum(1 for r in sandbox.requests() if r.method == "POST" and r.path.endswith("/acl"))
+
+
+def owned(policy: bytes, now: datetime = NOW) -> list[str]:
+    live = collect_live(parse(policy), key=KEY, now=now)
+    return [entry.pointer for entry in live.with_status("owned")]
+
+
+def test_a_desired_grant_becomes_marked_entries_and_an_attribute(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    laptop = sandbox.device_id("alice-laptop")
+
+    report = reconcile_once(tailnet, [grant(laptop)], key=KEY, now=NOW)
+
+    assert (report.writes, report.attempts, report.verified) == (1, 1, True)
+    assert [type(op) for op in report.ops] == [AddEntries, SetAttribute]
+    assert owned(sandbox.policy()) == ["/grants/3", "/postures/posture:tailjit_G7KQ2M3X"]
+    assert tailnet.attributes(laptop) == {ID.attribute_key: NOW + timedelta(hours=1)}
+    assert policy_writes(sandbox) == 1
+
+
+def test_a_second_cycle_writes_nothing(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    desired = [grant(sandbox.device_id("alice-laptop"))]
+    reconcile_once(tailnet, desired, key=KEY, now=NOW)
+    sandbox.reset_requests()
+
+    report = reconcile_once(tailnet, desired, key=KEY, now=NOW + timedelta(minutes=1))
+
+    assert (report.ops, report.writes, report.verified) == ((), 0, True)
+    assert policy_writes(sandbox) == 0
+    assert all(r.method == "GET" for r in sandbox.requests())
+
+
+def test_an_expired_grant_is_removed_and_the_policy_is_the_original_again(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    laptop = sandbox.device_id("alice-laptop")
+    reconcile_once(tailnet, [grant(laptop)], key=KEY, now=NOW)
+    later = NOW + timedelta(hours=2)
+
+    report = reconcile_once(tailnet, [], key=KEY, now=later, devices=[laptop])
+
+    assert (report.writes, report.verified) == (1, True)
+    assert sandbox.policy() == original
+    assert {f.reason for f in report.findings} == {"expired", "no active grant"}
+    assert DeleteAttribute(laptop, ID.attribute_key, "no active grant") in report.ops
+    assert tailnet.attributes(laptop) == {}
+
+
+def test_a_human_edit_between_read_and_write_costs_one_attempt_and_is_kept(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    sandbox.set_faults(human_edits=1)
+
+    report = reconcile_once(tailnet, [grant(sandbox.device_id("alice-laptop"))], key=KEY, now=NOW)
+
+    policy = sandbox.policy()
+    assert (report.attempts, report.writes, report.verified) == (2, 1, True)
+    human_line, rest = policy.split(b"\n", 1)
+    assert human_line.startswith(b"// Edited by a human in the admin console")
+    assert rest.startswith(original[: original.index(b'\t"grants"')])
+    assert len(owned(policy)) == 2
+    assert policy_writes(sandbox) == 2  # the 412 and the write that won
+
+
+def test_a_hand_edited_entry_is_removed_as_forged_and_written_again(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    desired = [grant(sandbox.device_id("alice-laptop"))]
+    reconcile_once(tailnet, desired, key=KEY, now=NOW)
+    signed = sandbox.policy()
+    forged = signed.replace(b'"tcp:8080"', b'"tcp:1-65535"', 1)
+    assert forged != signed
+    tailnet.set_policy(forged, if_match=sandbox.etag())
+
+    report = reconcile_once(tailnet, desired, key=KEY, now=NOW)
+
+    assert (report.writes, report.verified) == (1, True)
+    found = {(finding.where, finding.reason) for finding in report.findings}
+    assert ("/grants/3", "forged: MAC does not match the entry") in found
+    assert b"1-65535" not in sandbox.policy()
+    assert len(owned(sandbox.policy())) == 2
+
+
+# --- the attempts bound, with a fake tailnet ----------------------------------------------------
+
+
+@dataclass
+class LosingTailnet:
+    """A tailnet whose policy changes between every read and write."""
+
+    reads: int = 0
+    if_matches: list[str] = field(default_factory=list)
+
+    def get_policy(self) -> tuple[bytes, str]:
+        self.reads += 1
+        return b'{"grants": []}', f'"etag-{self.reads}"'
+
+    def set_policy(self, policy: bytes, *, if_match: str) -> None:
+        self.if_matches.append(if_match)
+        raise Conflict("changed")
+
+    def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
+        return {}
+
+    def set_attribute(
+        self,
+        device_id: str,
+        key: str,
+        value: AttributeValue,
+        *,
+        expiry: datetime,
+        comment: str | None = None,
+    ) -> None:
+        raise AssertionError("no attribute is set before the policy write succeeds")
+
+    def delete_attribute(self, device_id: str, key: str) -> None:
+        raise AssertionError("no attribute is deleted before the policy write succeeds")
+
+
+def test_every_attempt_losing_the_race_raises_a_typed_conflict() -> None:
+    tailnet = LosingTailnet()
+
+    with pytest.raises(ReconcileConflict) as raised:
+        reconcile_once(tailnet, [grant("n1")], key=KEY, now=NOW, attempts=3)
+
+    assert raised.value.attempts == 3
+    assert tailnet.reads == 3
+    assert tailnet.if_matches == ['"etag-1"', '"etag-2"', '"etag-3"']
+
+
+def test_attempts_must_be_positive() -> None:
+    with pytest.raises(InvalidInput, match="attempts"):
+        reconcile_once(LosingTailnet(), [], key=KEY, now=NOW, attempts=0)
