@@ -15,9 +15,9 @@ from typing import Any
 
 from tailjit.durations import format_duration
 from tailjit.errors import TailjitError
+from tailjit.instants import format_instant
 from tailjit.requests.approvals import Progress, progress
 from tailjit.requests.model import Action, EventName, Request, State
-from tailjit.requests.times import format_instant
 
 __all__ = ["Plan"]
 

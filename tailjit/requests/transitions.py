@@ -14,6 +14,7 @@ from typing import Any
 from tailjit.durations import format_duration
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.ids import Login
+from tailjit.instants import format_instant
 from tailjit.requests.approvals import approval_refusal, denial_refusal, progress
 from tailjit.requests.errors import (
     DurationTooLong,
@@ -38,7 +39,6 @@ from tailjit.requests.model import (
 from tailjit.requests.plans import Plan
 from tailjit.requests.rules import Directory
 from tailjit.requests.table import check
-from tailjit.requests.times import format_instant
 
 __all__ = [
     "activate",

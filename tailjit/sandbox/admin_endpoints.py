@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tailjit.sandbox.clock import ManualClock, OffsetClock, format_time
+from tailjit.instants import format_instant
+from tailjit.sandbox.clock import ManualClock, OffsetClock
 from tailjit.sandbox.config import FaultConfig
 from tailjit.sandbox.emulator import Emulator
 from tailjit.sandbox.errors import BadRequest
@@ -32,7 +33,7 @@ def info(emu: Emulator, call: Call) -> Reply:
             "tailnet_id": state.tailnet_id,
             "etag": tag,
             "policy_is_default": state.policy_is_default,
-            "now": format_time(state.clock()),
+            "now": format_instant(state.clock()),
             "users": len(view.users),
             "devices": len(view.devices),
             "attributes": {node: dict(attrs) for node, attrs in view.attributes.items()},
@@ -128,7 +129,7 @@ def advance_clock(emu: Emulator, call: Call) -> Reply:
     if not isinstance(clock, OffsetClock | ManualClock):
         raise BadRequest("this sandbox's clock cannot be moved")
     clock.advance(seconds)
-    return json_reply({"now": format_time(clock())})
+    return json_reply({"now": format_instant(clock())})
 
 
 def list_webhooks(emu: Emulator, call: Call) -> Reply:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tailjit.sandbox.clock import format_time
+from tailjit.instants import format_instant
 from tailjit.sandbox.emulator import Emulator
 from tailjit.sandbox.faults import Injection
 from tailjit.sandbox.messages import Call, Reply, message_reply
@@ -57,7 +57,7 @@ def create_app(emulator: Emulator) -> Starlette:
                 reply, fault = _injected(injection), "error_after_apply"
         if is_api:
             emulator.requests.record(
-                time=format_time(emulator.state.clock()),
+                time=format_instant(emulator.state.clock()),
                 method=call.method,
                 path=path,
                 query=request.url.query,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tailjit.sandbox.clock import ZERO_TIME, format_time, parse_time
+from tailjit.instants import format_instant, parse_instant
+from tailjit.sandbox.clock import ZERO_TIME
 from tailjit.sandbox.errors import BadRequest
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -83,7 +84,7 @@ def parse_expiry(value: object) -> datetime | None:
     if not isinstance(value, str):
         raise AttributeRejected("expiry must be an RFC 3339 date-time string")
     try:
-        when = parse_time(value)
+        when = parse_instant(value)
     except ValueError as exc:
         raise AttributeRejected(f"invalid expiry {value!r}: {exc}") from exc
     return None if when == ZERO_TIME else when
@@ -163,7 +164,7 @@ class AttributeTable:
     def to_json(self) -> dict[str, Any]:
         return {
             node: {
-                key: {"value": a.value, "expiry": format_time(a.expiry) if a.expiry else None}
+                key: {"value": a.value, "expiry": format_instant(a.expiry) if a.expiry else None}
                 for key, a in attrs.items()
             }
             for node, attrs in self._by_device.items()
@@ -176,7 +177,7 @@ class AttributeTable:
             {
                 node: {
                     key: Attribute(
-                        item["value"], parse_time(item["expiry"]) if item["expiry"] else None
+                        item["value"], parse_instant(item["expiry"]) if item["expiry"] else None
                     )
                     for key, item in attrs.items()
                 }
@@ -210,5 +211,5 @@ def attributes_body(device: Mapping[str, Any], custom: Mapping[str, Attribute]) 
     """The body of ``GET /device/{id}/attributes``: ``expiries`` only for keys that have one."""
     attributes: dict[str, Any] = {key: a.value for key, a in sorted(custom.items())}
     attributes.update(node_attributes(device))
-    expiries = {key: format_time(a.expiry) for key, a in sorted(custom.items()) if a.expiry}
+    expiries = {key: format_instant(a.expiry) for key, a in sorted(custom.items()) if a.expiry}
     return {"attributes": attributes, "expiries": expiries}

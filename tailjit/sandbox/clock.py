@@ -72,35 +72,3 @@ class OffsetClock:
     def offset_seconds(self) -> float:
         with self._lock:
             return self._offset.total_seconds()
-
-
-def format_time(when: datetime) -> str:
-    """RFC 3339 in UTC the way Go's RFC3339Nano prints it: ``Z``, no trailing fraction zeros."""
-    when = when.astimezone(UTC)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    if when.microsecond:
-        text += "." + f"{when.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """Parse an RFC 3339 date-time (``Z`` or an offset, optional fraction) to aware UTC.
-
-    Raises ValueError for anything else, including a missing offset.
-    """
-    if not isinstance(text, str) or "T" not in text.upper():
-        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
-    normalized = text.strip()
-    if normalized[-1:] in "zZ":
-        normalized = normalized[:-1] + "+00:00"
-    date_part, _, rest = normalized.partition("T")
-    # Python parses at most 6 fraction digits; RFC 3339 allows more (Go prints up to 9).
-    if "." in rest:
-        head, _, tail = rest.partition(".")
-        digits = len(tail) - len(tail.lstrip("0123456789"))
-        tail = tail[:digits][:6].ljust(6, "0") + tail[digits:]
-        rest = f"{head}.{tail}"
-    parsed = datetime.fromisoformat(f"{date_part}T{rest}")
-    if parsed.tzinfo is None:
-        raise ValueError(f"RFC 3339 date-time needs an offset: {text!r}")
-    return parsed.astimezone(UTC)

@@ -17,9 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from tailjit.instants import format_instant, parse_instant
 from tailjit.sandbox.attributes import AttributeTable, attributes_body, check_key, parse_expiry
 from tailjit.sandbox.checker import TailnetView
-from tailjit.sandbox.clock import Clock, format_time, parse_time
+from tailjit.sandbox.clock import Clock
 from tailjit.sandbox.config import (
     DEFAULT_TAILNET,
     DEFAULT_TAILNET_ID,
@@ -153,7 +154,7 @@ class SandboxState:
     def _sweep(self) -> None:
         now = self.clock()
         removed = self.attributes.sweep(now, self.config.attribute_expiry_lag)
-        stale = [t for t, info in self.tokens.items() if parse_time(info["expires"]) <= now]
+        stale = [t for t, info in self.tokens.items() if parse_instant(info["expires"]) <= now]
         for token in stale:
             del self.tokens[token]
         if removed or stale:
@@ -320,7 +321,7 @@ class SandboxState:
             self.tokens[token] = {
                 "client_id": client.client_id,
                 "scopes": list(scopes),
-                "expires": format_time(expires),
+                "expires": format_instant(expires),
             }
             return token
 

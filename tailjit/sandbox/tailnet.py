@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tailjit.sandbox.clock import format_time
+from tailjit.instants import format_instant
 
 ROLES = ("owner", "member", "admin", "it-admin", "network-admin", "billing-admin", "auditor")
 ROLE_TITLES = {
@@ -64,11 +64,11 @@ def make_user(
         "loginName": login,
         "profilePicUrl": "",
         "tailnetId": tailnet_id,
-        "created": format_time(now),
+        "created": format_instant(now),
         "type": "member",
         "role": role,
         "status": "active",
-        "lastSeen": format_time(now),
+        "lastSeen": format_instant(now),
         "currentlyConnected": False,
     }
 
@@ -94,11 +94,11 @@ def make_device(
         "clientVersion": "1.80.2-t1234567890-g0123456789",
         "updateAvailable": False,
         "os": os,
-        "created": format_time(now),
+        "created": format_instant(now),
         "connectedToControl": True,
-        "lastSeen": format_time(now),  # shown only while not connected
+        "lastSeen": format_instant(now),  # shown only while not connected
         "keyExpiryDisabled": bool(tags),
-        "expires": format_time(now + timedelta(days=180)),
+        "expires": format_instant(now + timedelta(days=180)),
         "authorized": True,
         "isExternal": False,
         "machineKey": f"mkey:{number:064x}",

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from tailjit.sandbox.clock import format_time, parse_time
+from tailjit.instants import format_instant, parse_instant
 from tailjit.sandbox.config import WebhookTarget
 from tailjit.sandbox.tailnet import ROLE_TITLES
 
@@ -42,7 +42,7 @@ def event(
     kind: str, *, tailnet: str, message: str, data: Mapping[str, Any] | None, when: datetime
 ) -> dict[str, Any]:
     return {
-        "timestamp": format_time(when),
+        "timestamp": format_instant(when),
         "version": 1,
         "type": kind,
         "tailnet": tailnet,
@@ -200,7 +200,7 @@ class WebhookSender:
 
     def _deliver(self, target: WebhookTarget, events: list[dict[str, Any]]) -> None:
         body = json.dumps(events, separators=(",", ":")).encode()
-        timestamp = int(parse_time(events[0]["timestamp"]).timestamp())
+        timestamp = int(parse_instant(events[0]["timestamp"]).timestamp())
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(target.secret, timestamp, body),

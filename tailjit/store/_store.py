@@ -16,9 +16,9 @@ from pathlib import Path
 from types import TracebackType
 
 from tailjit.ids import GrantId, Login, RequestId
+from tailjit.instants import format_exact
 from tailjit.requests.model import Request, State
 from tailjit.requests.plans import Plan
-from tailjit.requests.times import format_exact
 from tailjit.store._db import Database, StoreError
 from tailjit.store.audit import AuditTrail, Clock
 from tailjit.store.codec import dump_request, dumps, load_request

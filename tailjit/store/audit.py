@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import IO, Any
 
 from tailjit.durations import format_duration
+from tailjit.instants import format_exact, format_instant
 from tailjit.requests.approvals import progress
 from tailjit.requests.model import SYSTEM, EventName, Origin, Request
-from tailjit.requests.times import format_exact, format_instant
 from tailjit.store._db import Database
 from tailjit.store.chain import (
     GENESIS,

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tailjit.ids import GrantId, Login, RequestId, parse_principal
+from tailjit.instants import format_exact, parse_instant
 from tailjit.requests.model import Approval, Extension, Origin, Request, State, Step
 from tailjit.requests.rules import BreakGlass, GrantMode, Rules, Stage
-from tailjit.requests.times import format_exact, parse_instant
 from tailjit.targets import parse_target
 
 __all__ = ["dump_request", "dumps", "load_request", "seconds"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tailjit.sandbox.clock import format_time, parse_time
+from tailjit.instants import format_instant, parse_instant
 from tailjit.sandbox.policy import PolicyRejected, check_policy, human_edit
 from tailjit.sandbox.scopes import covers
 
@@ -243,13 +243,13 @@ def test_scope_coverage(held: list[str], needed: str, ok: bool) -> None:
     ],
 )
 def test_rfc3339_times_parse_and_print_like_go(text: str, expected: datetime) -> None:
-    parsed = parse_time(text)
+    parsed = parse_instant(text)
 
     assert parsed == expected
-    assert parse_time(format_time(parsed)) == parsed
+    assert parse_instant(format_instant(parsed)) == parsed
 
 
 @pytest.mark.parametrize("text", ["2026-01-01", "2026-01-01T12:00:00", "soon", ""])
 def test_times_without_a_zone_or_date_time_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"RFC 3339|Invalid isoformat"):
-        parse_time(text)
+        parse_instant(text)
