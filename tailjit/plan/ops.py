@@ -41,7 +41,8 @@ __all__ = [
 TAILJIT_ATTRIBUTE_PREFIX = "custom:tailjit_"
 """Attributes under this prefix are tailjit's: one no desired grant accounts for is deleted."""
 
-AttributeValue: TypeAlias = str | int | float | bool
+AttributeValue: TypeAlias = str | int | bool
+"""What a custom posture attribute holds: Tailscale allows strings, integers and booleans."""
 
 
 @dataclass(frozen=True, slots=True)

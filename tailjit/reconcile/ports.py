@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Protocol
 
 from tailjit.errors import TailjitError
+from tailjit.plan.ops import AttributeValue
 
 __all__ = ["AttributeValue", "Conflict", "Tailnet"]
-
-AttributeValue = str | int | float | bool
 
 
 class Conflict(TailjitError):

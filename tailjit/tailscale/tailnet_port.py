@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tailjit.errors import InvalidInput
 from tailjit.reconcile.ports import AttributeValue, Conflict
 from tailjit.tailscale._client import TailscaleClient
 from tailjit.tailscale._errors import PreconditionFailed, UnexpectedResponse
@@ -47,9 +46,6 @@ class TailscaleTailnet:
         expiry: datetime,
         comment: str | None = None,
     ) -> None:
-        if isinstance(value, float):
-            # The API client models attribute values as str, int or bool only.
-            raise InvalidInput("attribute value", value, "a string, an integer or a boolean")
         self.client.set_posture_attribute(device_id, key, value, expiry=expiry, comment=comment)
 
     def delete_attribute(self, device_id: str, key: str) -> None:
