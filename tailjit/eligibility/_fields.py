@@ -53,7 +53,7 @@ class _Parsed(Generic[T]):
     def validate(self, value: object, info: core_schema.ValidationInfo) -> T:
         if not isinstance(value, str):
             raise PydanticCustomError(
-                "wrong-type", "expected a string, got {got}", {"got": _json_type(value)}
+                "wrong-type", "expected a string, got {got}", {"got": json_type(value)}
             )
         try:
             parsed = self.parse(value)
@@ -84,7 +84,7 @@ class _Parsed(Generic[T]):
         return {"type": "string", **self.schema}
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     """The JSON name of a decoded value's type, for messages."""
     if value is None:
         return "null"

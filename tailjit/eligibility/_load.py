@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from tailjit import hujson
 from tailjit.eligibility._checks import KnownGroups, check
-from tailjit.eligibility._fields import KNOWN_GROUPS
+from tailjit.eligibility._fields import KNOWN_GROUPS, json_type
 from tailjit.eligibility._issues import CODES, EligibilityInvalid, Issue, Severity
 from tailjit.eligibility._model import (
     ApprovalSpec,
@@ -181,7 +181,7 @@ def _issue(error: Any, positions: Positions) -> Issue:
     if kind in CODES:  # our own field errors: invalid-target, wrong-type, ...
         return Issue(kind, path, line, column, str(error["msg"]))
     if kind in _TYPE_NAMES:
-        message = f"expected {_TYPE_NAMES[kind]}, got {_json_type(error['input'])}"
+        message = f"expected {_TYPE_NAMES[kind]}, got {json_type(error['input'])}"
         return Issue("wrong-type", path, line, column, message)
     if kind in ("literal_error", "enum"):
         return Issue("invalid-choice", path, line, column, _lowercase(error["msg"]))
@@ -200,18 +200,6 @@ def _unknown_field(name: str) -> str:
 
 def _lowercase(message: str) -> str:
     return message[:1].lower() + message[1:]
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
 
 
 def issues_text(issues: Iterable[Issue], file: str) -> str:
