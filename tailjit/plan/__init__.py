@@ -17,6 +17,7 @@ from tailjit.plan.markers import (
     verify,
 )
 from tailjit.plan.ops import (
+    CONTAINER_MARKER,
     TAILJIT_ATTRIBUTE_PREFIX,
     AddEntries,
     DeleteAttribute,
@@ -31,6 +32,7 @@ from tailjit.plan.ops import (
 )
 
 __all__ = [
+    "CONTAINER_MARKER",
     "MAC_HEX_DIGITS",
     "MIN_KEY_BYTES",
     "TAILJIT_ATTRIBUTE_PREFIX",

@@ -25,6 +25,7 @@ from tailjit.requests import GrantMode
 from tailjit.targets import Target
 
 __all__ = [
+    "CONTAINER_MARKER",
     "TAILJIT_ATTRIBUTE_PREFIX",
     "AddEntries",
     "DeleteAttribute",
@@ -37,6 +38,11 @@ __all__ = [
     "plan",
     "posture_entry",
 ]
+
+CONTAINER_MARKER = "// tailjit:container"
+"""The comment before a ``grants`` or ``postures`` member that tailjit created in a policy file
+without one: tailjit removes the member again once it is empty. Anything else in the file
+(a human's empty ``grants``, say) is never removed."""
 
 TAILJIT_ATTRIBUTE_PREFIX = "custom:tailjit_"
 """Attributes under this prefix are tailjit's: one no desired grant accounts for is deleted."""
@@ -176,9 +182,13 @@ def plan(
         if complete:
             kept.add(grant_id)
         for entry in entries:
-            if complete and matching.get(entry.kind) is entry:
-                continue
-            removals.append(RemoveEntry(entry.pointer, grant_id, _why_removed(entry, wanted)))
+            if matching.get(entry.kind) is entry:
+                if complete:
+                    continue
+                why = "incomplete: the grant's other entry is missing"
+            else:
+                why = _why_removed(entry, wanted)
+            removals.append(RemoveEntry(entry.pointer, grant_id, why))
     order = {entry.pointer: index for index, entry in enumerate(live.entries)}
     removals.sort(key=lambda op: order[op.pointer])
     additions = [
@@ -202,6 +212,7 @@ def apply(tree: Value, ops: Iterable[Op], *, key: bytes) -> Value:
     pointers = {op.pointer for op in ops if isinstance(op, RemoveEntry)}
     for pointer in sorted(pointers, key=_reverse_key, reverse=True):
         tree = tree.remove(pointer)
+    tree = _drop_emptied_containers(tree)
     for op in ops:
         if not isinstance(op, AddEntries):
             continue
@@ -299,7 +310,26 @@ def _ensure(tree: Value, name: str, kind: type[Array] | type[Object]) -> Value:
         raise InvalidInput("policy", "root", "an object")
     found = root.get(name)
     if found is None:
-        return tree.set_member("", name, [] if kind is Array else {})
+        empty: JSON = [] if kind is Array else {}
+        return tree.set_member("", name, empty, comments=[CONTAINER_MARKER])
     if not isinstance(found.node, kind):
         raise InvalidInput("policy", f"/{name}", f"an {'array' if kind is Array else 'object'}")
+    return tree
+
+
+def _drop_emptied_containers(tree: Value) -> Value:
+    """``tree`` without the ``grants``/``postures`` members tailjit created (they carry
+    `CONTAINER_MARKER`) that no longer hold an entry, so the file returns to its old bytes."""
+    root = tree.node
+    if not isinstance(root, Object):
+        return tree
+    for member in root.members:
+        name = member.name_str
+        if name not in ("grants", "postures") or CONTAINER_MARKER not in member.name.before:
+            continue
+        node = member.value.node
+        if (isinstance(node, Array) and not node.elements) or (
+            isinstance(node, Object) and not node.members
+        ):
+            return _drop_emptied_containers(tree.remove(f"/{name}"))
     return tree

@@ -4,7 +4,13 @@
 ``tailjit.tailscale`` adapter implements.
 """
 
-from tailjit.reconcile.cycle import CycleReport, Finding, ReconcileConflict, reconcile_once
+from tailjit.reconcile.cycle import (
+    CycleReport,
+    Finding,
+    ReconcileConflict,
+    plan_once,
+    reconcile_once,
+)
 from tailjit.reconcile.ports import AttributeValue, Conflict, Tailnet
 
 __all__ = [
@@ -14,5 +20,6 @@ __all__ = [
     "Finding",
     "ReconcileConflict",
     "Tailnet",
+    "plan_once",
     "reconcile_once",
 ]

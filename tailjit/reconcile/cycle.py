@@ -29,7 +29,7 @@ from tailjit.plan import (
 )
 from tailjit.reconcile.ports import Conflict, Tailnet
 
-__all__ = ["CycleReport", "Finding", "ReconcileConflict", "reconcile_once"]
+__all__ = ["CycleReport", "Finding", "ReconcileConflict", "plan_once", "reconcile_once"]
 
 ATTRIBUTE_COMMENT = "tailjit: just-in-time grant"
 
@@ -113,6 +113,18 @@ def reconcile_once(
             remaining=remaining,
         )
     raise ReconcileConflict(attempts)
+
+
+def plan_once(
+    tailnet: Tailnet,
+    desired: Sequence[DesiredGrant],
+    *,
+    key: bytes,
+    now: datetime,
+    devices: Sequence[str] = (),
+) -> tuple[Op, ...]:
+    """What `reconcile_once` would do now, read but not applied (``tailjit plan``)."""
+    return _read(tailnet, desired, _devices(desired, devices), key=key, now=now).ops
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,9 @@ class Tailnet(Protocol):
         """The policy file as HuJSON bytes, exactly as stored, with its ETag."""
         ...
 
-    def set_policy(self, policy: bytes, *, if_match: str) -> None:
-        """Replace the policy if its ETag is still ``if_match``; `Conflict` if it is not."""
+    def set_policy(self, policy: bytes, *, if_match: str) -> str | None:
+        """Replace the policy if its ETag is still ``if_match``; `Conflict` if it is not.
+        Returns the new ETag when the tailnet says it."""
         ...
 
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from tailjit.store._db import Database, StoreError
 from tailjit.store._store import StaleRequest, Store, UnknownRequest
-from tailjit.store.audit import DRIFT_DETECTED, EVENTS, AuditTrail, Clock
+from tailjit.store.audit import DAEMON_EVENTS, DRIFT_DETECTED, EVENTS, AuditTrail, Clock
 from tailjit.store.chain import AuditRecord, Verification, verify_chain
 from tailjit.store.migrations import LATEST, migrate, schema_version
 
 __all__ = [
+    "DAEMON_EVENTS",
     "DRIFT_DETECTED",
     "EVENTS",
     "LATEST",

@@ -35,7 +35,7 @@ from tailjit.store.chain import (
     verify_chain,
 )
 
-__all__ = ["DRIFT_DETECTED", "EVENTS", "AuditTrail", "Clock"]
+__all__ = ["DAEMON_EVENTS", "DRIFT_DETECTED", "EVENTS", "AuditTrail", "Clock"]
 
 _CHUNK = 1000
 """Records read per chunk by `AuditTrail.records`."""
@@ -44,7 +44,20 @@ Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
 
 DRIFT_DETECTED = "drift.detected"
-EVENTS = frozenset({*(str(e) for e in EventName), DRIFT_DETECTED})
+DAEMON_EVENTS = frozenset(
+    {
+        "daemon.started",
+        "daemon.stopped",
+        "daemon.job-failed",
+        "policy.reloaded",
+        "policy.reload-refused",
+        "reconcile.conflict",
+        "reconcile.failed",
+        "reconcile.refused-attribute",
+    }
+)
+"""What the daemon itself records: its lifecycle, failed jobs and cycles, policy reloads."""
+EVENTS = frozenset({*(str(e) for e in EventName), DRIFT_DETECTED, *DAEMON_EVENTS})
 """Every event name the trail writes."""
 
 
@@ -258,6 +271,29 @@ class AuditTrail:
             sentence=f"drift ({kind}) on {subject}: {summary}",
             at=at,
             data={"kind": kind, "detail": dict(detail or {})},
+        )
+
+    def daemon_event(
+        self,
+        event: str,
+        *,
+        subject: str,
+        summary: str,
+        at: datetime,
+        detail: Mapping[str, Any] | None = None,
+        actor: str = SYSTEM,
+    ) -> AuditRecord:
+        """One of `DAEMON_EVENTS` about ``subject`` (``daemon``, ``policy``, a job name),
+        ``summary`` one line for people; ValueError for an event not in `DAEMON_EVENTS`."""
+        if event not in DAEMON_EVENTS:
+            raise ValueError(f"unknown daemon event {event!r}")
+        return self._append(
+            event,
+            actor=actor,
+            subject=subject,
+            sentence=f"{event} ({subject}): {summary}",
+            at=at,
+            data={"detail": dict(detail or {})},
         )
 
     # --- reading --------------------------------------------------------------------------

@@ -27,9 +27,9 @@ class TailscaleTailnet:
             raise UnexpectedResponse(200, "the policy file came without an ETag")
         return policy.raw, policy.etag
 
-    def set_policy(self, policy: bytes, *, if_match: str) -> None:
+    def set_policy(self, policy: bytes, *, if_match: str) -> str | None:
         try:
-            self.client.set_policy(policy, if_match=if_match)
+            return self.client.set_policy(policy, if_match=if_match).etag
         except PreconditionFailed as error:
             raise Conflict("the policy file changed since it was read (412)") from error
 

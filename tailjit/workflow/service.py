@@ -320,9 +320,13 @@ class Workflow:
 
     # --- the reconcile loop's side --------------------------------------------------------
 
-    def activate(self, request_id: RequestId, *, dry_run: bool = False) -> Plan:
-        """The grant's write has been read back and verified: it is active, its clock starts."""
-        plan = plan_activate(self.store.get(request_id), now=self._clock())
+    def activate(
+        self, request_id: RequestId, *, at: datetime | None = None, dry_run: bool = False
+    ) -> Plan:
+        """The grant's write has been read back and verified: it is active, its clock starts at
+        ``at`` (default now). The reconcile loop passes the instant its cycle planned with, so
+        the expiry it wrote into the policy file is the grant's expiry."""
+        plan = plan_activate(self.store.get(request_id), now=at or self._clock())
         return self._done(plan, dry_run)
 
     def expire_due(self, *, dry_run: bool = False) -> list[Plan]:

@@ -14,6 +14,7 @@ from tailjit.errors import InvalidInput
 from tailjit.hujson import Value, parse
 from tailjit.ids import GrantId, Login
 from tailjit.plan import (
+    CONTAINER_MARKER,
     AddEntries,
     DeleteAttribute,
     DesiredGrant,
@@ -195,7 +196,10 @@ def test_plan_replaces_entries_whose_expiry_changed() -> None:
 def test_plan_rewrites_a_grant_whose_posture_entry_is_missing() -> None:
     tree = applied([desired()]).remove("/postures/posture:tailjit_G7KQ2M3X")
     ops = plan([desired()], live_of(tree), {"n1": {ID_A.attribute_key: IN_1H}}, now=NOW)
-    assert ops == (RemoveEntry("/grants/1", ID_A, "entry changed"), AddEntries(desired()))
+    assert ops == (
+        RemoveEntry("/grants/1", ID_A, "incomplete: the grant's other entry is missing"),
+        AddEntries(desired()),
+    )
 
 
 def test_plan_deletes_orphan_tailjit_attributes_only() -> None:
@@ -290,6 +294,37 @@ def test_apply_creates_grants_and_postures_when_absent() -> None:
         ("/postures/posture:tailjit_G7KQ2M3X", "owned"),
     ]
     assert tree.pack().startswith(b'{\n  // no grants yet\n  "acls": [],\n')
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{\n  // no grants yet\n  "acls": [],\n}\n',
+        '{"acls":[]}',
+        '{\n\t"hosts": {"db-prod": "100.64.0.5"}, // hand\n}\n',
+    ],
+)
+def test_containers_tailjit_created_go_when_their_last_entry_goes(source: str) -> None:
+    added = applied([desired(), desired(ID_B, mode=GrantMode.POLICY)], parse(source))
+    assert added.pack().count(CONTAINER_MARKER.encode()) == 2
+
+    removed = apply(added, plan([], live_of(added), {}, now=NOW), key=KEY)
+    assert removed.pack() == source.encode()
+
+
+def test_a_human_container_stays_when_emptied() -> None:
+    source = '{\n  "grants": [],\n  "postures": {},\n}\n'
+    added = applied([desired()], parse(source))
+    assert CONTAINER_MARKER.encode() not in added.pack()
+    assert apply(added, plan([], live_of(added), {}, now=NOW), key=KEY).pack() == source.encode()
+
+
+def test_a_tailjit_container_a_human_added_to_stays() -> None:
+    added = applied([desired(mode=GrantMode.POLICY)], parse('{"acls": []}'))
+    mine = added.append("/grants", {"src": ["bob@example.com"], "dst": ["tag:dev"], "ip": ["*"]})
+    removed = apply(mine, plan([], live_of(mine), {}, now=NOW), key=KEY)
+    assert removed.find("/grants/0") is not None
+    assert "bob@example.com" in removed.pack().decode()
 
 
 def test_apply_removes_many_entries_keeping_indices_valid() -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tailjit.cli import main, sandbox
+from tailjit.cli._main import main, sandbox
 from tailjit.sandbox import serve_in_thread
 
 

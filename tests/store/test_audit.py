@@ -37,7 +37,7 @@ from tailjit.requests.testing import (
     Ids,
     make_rules,
 )
-from tailjit.store import EVENTS, AuditRecord, Store, open_audit, verify_chain
+from tailjit.store import DAEMON_EVENTS, EVENTS, AuditRecord, Store, open_audit, verify_chain
 from tailjit.store.chain import GENESIS, canonical
 
 M = timedelta(minutes=1)
@@ -135,7 +135,7 @@ def test_every_event_is_recorded_with_a_one_line_sentence(store: Store) -> None:
         "grant.revoked",
         "drift.detected",
     ]
-    assert {r.event for r in records} | {"approval.recorded"} == EVENTS
+    assert {r.event for r in records} | {"approval.recorded"} | DAEMON_EVENTS == EVENTS
     assert all("\n" not in r.sentence and r.sentence for r in records)
     assert records[0].sentence == (
         "alice@example.com requested db-prod:5432 for 1h under eligibility db-prod "
@@ -306,6 +306,26 @@ def test_drift_is_recorded_with_its_kind_and_detail(store: Store) -> None:
         "drift (forged-entry) on grant:G0000009: a marked entry's MAC does not verify; removed"
     )
     assert record.data == {"kind": "forged-entry", "detail": {"line": 42}}
+    assert store.audit.verify().ok
+
+
+def test_daemon_events_are_recorded_and_unknown_ones_refused(store: Store) -> None:
+    record = store.audit.daemon_event(
+        "reconcile.conflict",
+        subject="policy",
+        summary="the policy file changed during each of 5 attempts",
+        detail={"attempts": 5},
+        at=T0 + M,
+    )
+
+    assert (record.event, record.actor, record.data) == (
+        "reconcile.conflict",
+        "tailjit",
+        {"detail": {"attempts": 5}},
+    )
+    assert record.sentence.startswith("reconcile.conflict (policy): the policy file changed")
+    with pytest.raises(ValueError, match=r"unknown daemon event 'daemon\.exploded'"):
+        store.audit.daemon_event("daemon.exploded", subject="daemon", summary="x", at=T0)
     assert store.audit.verify().ok
 
 

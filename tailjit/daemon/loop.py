@@ -1,0 +1,481 @@
+"""The reconcile loop: the single writer of the tailnet (DESIGN.md §4 and §6).
+
+One `ReconcileLoop.cycle`:
+
+1. expires the grants and lapses the requests whose time is up (in the store, audited);
+2. builds the desired grants: the active ones, and the approved ones waiting for activation,
+   which are written with the expiry they will have if activated at this cycle's ``now``;
+3. runs `tailjit.reconcile.reconcile_once` (read, plan, one write under ``If-Match``, attributes,
+   read back);
+4. when the read-back needs nothing more, activates the waiting grants at ``now`` (a grant is
+   reported active only after its write has been verified, invariant 4);
+5. records what it found in the audit trail: hand edits elsewhere in the file (the ETag moved
+   and tailjit did not move it), forged and altered entries, orphan markers, entries deleted by
+   hand and restored, stray ``custom:tailjit_*`` attributes.
+
+`ReconcileLoop.run` repeats cycles until stopped, sleeping until the earliest of the next
+deadline (a grant's expiry or a request's lapse in the store, or a marker's expiry in the policy
+file, so expired entries go even when the store has lost them), the periodic jobs of its
+`schedule.Scheduler`, or a wake-up (`wake`, from the API).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import schedule
+
+from tailjit.errors import InvalidInput, TailjitError
+from tailjit.hujson import HuJSONError, parse
+from tailjit.ids import GrantId, Login
+from tailjit.plan import (
+    TAILJIT_ATTRIBUTE_PREFIX,
+    AddEntries,
+    DeleteAttribute,
+    DesiredGrant,
+    Op,
+    RemoveEntry,
+    collect_live,
+)
+from tailjit.reconcile import (
+    AttributeValue,
+    CycleReport,
+    ReconcileConflict,
+    plan_once,
+    reconcile_once,
+)
+from tailjit.requests import GrantMode, Request, State
+from tailjit.store import Store, UnknownRequest
+from tailjit.tailscale import ApiError, Device, TailscaleClient, TailscaleError, TailscaleTailnet
+from tailjit.workflow import Workflow
+
+__all__ = ["AttributeRefused", "LoopSettings", "ReconcileLoop", "TailnetView"]
+
+log = logging.getLogger("tailjit.daemon")
+
+Clock = Callable[[], datetime]
+
+_RETRY_FIRST = 0.5
+_RETRY_MAX = 30.0
+"""Seconds before a failed cycle is tried again: doubling from the first to the max."""
+
+
+class AttributeRefused(TailjitError):
+    """The tailnet refused to set a custom posture attribute (no custom attributes on its plan,
+    or the credentials lack the scope)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSettings:
+    """``key`` signs the markers; ``resync_interval`` (seconds) bounds how long drift can go
+    unnoticed; ``attempts`` bounds the policy writes of one cycle; ``policy_file`` is named in
+    messages that tell the operator what to change."""
+
+    key: bytes
+    resync_interval: float = 300.0
+    attempts: int = 5
+    policy_file: str = "the eligibility policy"
+
+
+@dataclass(frozen=True, slots=True)
+class TailnetView:
+    """The tailnet as the last cycle read it: the API answers from this, not from the API."""
+
+    policy: bytes
+    etag: str
+    devices: tuple[Device, ...]
+    at: datetime
+
+
+@dataclass(slots=True)
+class _Observed:
+    """The `tailjit.reconcile.Tailnet` port, observed: ETags (to tell hand edits from tailjit's
+    own writes), the attributes read, the calls made. One instance lives as long as the loop."""
+
+    inner: TailscaleTailnet
+    expected_etag: str | None = None
+    hand_edits: list[tuple[str, str]] = field(default_factory=list)
+    last: tuple[bytes, str] | None = None
+    attributes_seen: dict[str, Mapping[str, datetime | None]] = field(default_factory=dict)
+    calls: int = 0
+    writes: int = 0
+
+    def get_policy(self) -> tuple[bytes, str]:
+        self.calls += 1
+        raw, etag = self.inner.get_policy()
+        if self.expected_etag is not None and etag != self.expected_etag:
+            self.hand_edits.append((self.expected_etag, etag))
+        self.expected_etag = etag
+        self.last = (raw, etag)
+        return raw, etag
+
+    def set_policy(self, policy: bytes, *, if_match: str) -> str | None:
+        self.calls += 1
+        etag = self.inner.set_policy(policy, if_match=if_match)
+        self.writes += 1
+        self.expected_etag = etag  # None: unknown, the next read sets it without judging
+        return etag
+
+    def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
+        self.calls += 1
+        found = self.inner.attributes(device_id)
+        self.attributes_seen[device_id] = found
+        return found
+
+    def set_attribute(
+        self,
+        device_id: str,
+        key: str,
+        value: AttributeValue,
+        *,
+        expiry: datetime,
+        comment: str | None = None,
+    ) -> None:
+        self.calls += 1
+        try:
+            self.inner.set_attribute(device_id, key, value, expiry=expiry, comment=comment)
+        except ApiError as error:
+            if error.status in (400, 403, 404, 501):
+                raise AttributeRefused(
+                    f"the tailnet refused to set posture attribute {key} on device {device_id} "
+                    f"({error.status} {error.message})"
+                ) from error
+            raise
+
+    def delete_attribute(self, device_id: str, key: str) -> None:
+        self.calls += 1
+        self.inner.delete_attribute(device_id, key)
+
+
+class ReconcileLoop:
+    """The reconcile loop of one daemon (see the module docstring).
+
+    ``workflow`` returns the current workflow service (the daemon replaces it when the
+    eligibility policy is reloaded); its store is ``store``. Thread-safe for `wake`,
+    `readiness`, `view` and `plan`; `cycle` and `run` belong to one thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        workflow: Callable[[], Workflow],
+        client: TailscaleClient,
+        settings: LoopSettings,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self._workflow = workflow
+        self.client = client
+        self.settings = settings
+        self._clock = clock
+        self.tailnet = _Observed(TailscaleTailnet(client))
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._view: TailnetView | None = None
+        self._ready = (False, "starting: the first cycle has not run yet")
+        self._known: set[str] = set()
+        """Devices that may carry tailjit attributes: read on every cycle until seen clean."""
+        self._full_due = True
+        self._failures = 0
+        self._reported: set[str] = set()
+        self.cycles = 0
+        self.last_report: CycleReport | None = None
+        self.last_error: str | None = None
+
+    # --- for the API and the daemon --------------------------------------------------------
+
+    def wake(self) -> None:
+        """Run a cycle as soon as possible (returns at once)."""
+        self._wake.set()
+
+    def request_resync(self) -> None:
+        """The next cycle reads the attributes of every device, not only the known ones."""
+        self._full_due = True
+        self._wake.set()
+
+    def readiness(self) -> tuple[bool, str]:
+        return self._ready
+
+    @property
+    def view(self) -> TailnetView | None:
+        return self._view
+
+    def plan(self) -> tuple[Op, ...]:
+        """The operations a cycle would perform now (nothing is written)."""
+        now = self._clock()
+        devices = self._list_devices()
+        desired, _ = self._desired(now, devices)
+        return plan_once(
+            TailscaleTailnet(self.client),
+            desired,
+            key=self.settings.key,
+            now=now,
+            devices=sorted(self._known),
+        )
+
+    # --- one cycle -------------------------------------------------------------------------
+
+    def cycle(self) -> CycleReport:
+        """One cycle (module docstring). Raises what went wrong; `run` handles it."""
+        workflow = self._workflow()
+        workflow.expire_due()
+        workflow.lapse_due()
+        now = self._clock()
+        devices = self._list_devices()
+        desired, waiting = self._desired(now, devices)
+        full = self._full_due
+        extra = [d.node_id for d in devices] if full else sorted(self._known)
+        self.tailnet.attributes_seen = {}
+        report = reconcile_once(
+            self.tailnet,
+            desired,
+            key=self.settings.key,
+            now=now,
+            devices=extra,
+            attempts=self.settings.attempts,
+        )
+        self._full_due = self._full_due and not full
+        self._after(report, desired, devices, now)
+        if report.verified:
+            for request in waiting:
+                workflow.activate(request.id, at=now)
+            self._ready = (True, f"verified at {now.isoformat(timespec='seconds')}")
+        self.cycles += 1
+        self.last_report = report
+        return report
+
+    def _list_devices(self) -> tuple[Device, ...]:
+        return tuple(self.client.list_devices())
+
+    def _desired(
+        self, now: datetime, devices: Sequence[Device]
+    ) -> tuple[list[DesiredGrant], list[Request]]:
+        """The desired grants at ``now``, and the approved requests among them (to activate
+        once their write is verified). A request approved after ``now`` waits for the next
+        cycle, so no grant is activated before it was approved."""
+        owned: dict[str, list[str]] = {}
+        for device in devices:
+            if not device.tags and not device.is_external and device.user:
+                owned.setdefault(device.user, []).append(device.node_id)
+        desired: list[DesiredGrant] = []
+        waiting: list[Request] = []
+        for request in self.store.find(states=[State.ACTIVE, State.APPROVED]):
+            if request.state is State.ACTIVE:
+                expires = request.expires_at
+            elif request.approved is not None and request.approved.at <= now:
+                expires = now + request.granted
+                waiting.append(request)
+            else:
+                continue
+            assert expires is not None
+            desired.append(_desired_grant(request, expires, owned.get(request.requester, [])))
+        return desired, waiting
+
+    def _after(
+        self,
+        report: CycleReport,
+        desired: Sequence[DesiredGrant],
+        devices: Sequence[Device],
+        now: datetime,
+    ) -> None:
+        """Audit what the cycle found; remember the view and the devices to watch."""
+        audit = self.store.audit
+        for old, new in self.tailnet.hand_edits:
+            audit.drift_detected(
+                kind="hand-edit",
+                subject="policy",
+                summary="the policy file was changed outside tailjit; the change is kept",
+                detail={"old_etag": old, "new_etag": new},
+                at=now,
+            )
+        self.tailnet.hand_edits.clear()
+        for kind, subject, summary in self._findings(report.ops):
+            audit.drift_detected(kind=kind, subject=subject, summary=summary, at=now)
+            log.warning("drift (%s) on %s: %s", kind, subject, summary)
+        wanted = {device for grant in desired for device in grant.device_ids}
+        self._known = wanted | {
+            device
+            for device, found in self.tailnet.attributes_seen.items()
+            if any(key.startswith(TAILJIT_ATTRIBUTE_PREFIX) for key in found)
+        }
+        if self.tailnet.last is not None:
+            raw, etag = self.tailnet.last
+            with self._lock:
+                self._view = TailnetView(raw, etag, tuple(devices), now)
+
+    def _findings(self, ops: Iterable[Op]) -> Iterable[tuple[str, str, str]]:
+        """(kind, subject, summary) of each operation that repairs drift; the ones that only
+        carry out the store's decisions (expiry, revocation, extension) are not drift."""
+        ops = tuple(ops)
+        rewritten = {
+            op.grant_id
+            for op in ops
+            if isinstance(op, RemoveEntry) and not op.reason.startswith("incomplete")
+        }
+        for op in ops:
+            if isinstance(op, RemoveEntry):
+                subject = f"grant:{op.grant_id}" if op.grant_id else f"policy:{op.pointer}"
+                known = op.grant_id is not None and not self._unknown(op.grant_id)
+                if op.reason.startswith("forged") and known:
+                    yield "altered-entry", subject, f"{op.pointer} was edited by hand; put back"
+                elif op.reason.startswith("forged"):
+                    yield "forged-entry", subject, f"{op.pointer} removed ({op.reason})"
+                elif op.reason == "entry changed":
+                    yield "altered-entry", subject, f"{op.pointer} was edited by hand; put back"
+                elif not known:
+                    yield "orphan-marker", subject, f"{op.pointer} removed ({op.reason})"
+            elif isinstance(op, AddEntries):
+                grant_id = op.desired.grant_id
+                if grant_id not in rewritten and self._was_active(grant_id):
+                    yield "missing-entry", f"grant:{grant_id}", "deleted by hand; restored"
+            elif isinstance(op, DeleteAttribute):
+                owner = _attribute_grant(op.key)
+                if owner is None or self._unknown(owner):
+                    subject = f"device:{op.device_id}"
+                    yield "stray-attribute", subject, f"{op.key} deleted (no grant of tailjit's)"
+
+    def _unknown(self, grant_id: GrantId) -> bool:
+        try:
+            self.store.by_grant(grant_id)
+        except UnknownRequest:
+            return True
+        return False
+
+    def _was_active(self, grant_id: GrantId) -> bool:
+        try:
+            request = self.store.by_grant(grant_id)
+        except UnknownRequest:
+            return False
+        return request.state is State.ACTIVE
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def next_wake(self, now: datetime) -> datetime:
+        """The earliest of the store's next deadline, the next marker expiry in the policy
+        file as last read, and ``now`` plus the resync interval."""
+        candidates = [now + timedelta(seconds=self.settings.resync_interval)]
+        deadline = self.store.next_deadline()
+        if deadline is not None:
+            candidates.append(deadline)
+        marker = self._next_marker_expiry(now)
+        if marker is not None:
+            candidates.append(marker)
+        return min(candidates)
+
+    def _next_marker_expiry(self, now: datetime) -> datetime | None:
+        view = self._view
+        if view is None:
+            return None
+        try:
+            live = collect_live(parse(view.policy), key=self.settings.key, now=now)
+        except (HuJSONError, InvalidInput):
+            return None
+        expiries = [e.expires for e in live.with_status("owned") if e.expires is not None]
+        return min(expiries, default=None)
+
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        scheduler: schedule.Scheduler | None = None,
+        heartbeat: Callable[[], None] = lambda: None,
+        max_sleep: float = 10.0,
+    ) -> None:
+        """Cycle until ``stop`` is set; a cycle in progress always finishes first.
+
+        ``scheduler`` runs the periodic jobs between cycles; ``heartbeat`` is called at least
+        every ``max_sleep`` seconds (the systemd watchdog). A failed cycle is logged, audited
+        once per distinct failure and retried with a doubling delay.
+        """
+        retry_at: datetime | None = None
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                self.cycle()
+            except Exception as error:  # the loop must outlive any one cycle
+                retry_at = self._failed(error)
+            else:
+                self._failures = 0
+                retry_at = None
+                self.last_error = None
+            heartbeat()
+            if scheduler is not None:
+                scheduler.run_pending()
+            while not stop.is_set():
+                now = self._clock()
+                until = retry_at or self.next_wake(now)
+                if scheduler is not None and scheduler.idle_seconds is not None:
+                    until = min(until, now + timedelta(seconds=max(scheduler.idle_seconds, 0)))
+                wait = min(max((until - now).total_seconds(), 0.0), max_sleep)
+                if self._wake.wait(wait) or stop.is_set() or self._clock() >= until:
+                    break
+                heartbeat()
+                if scheduler is not None:
+                    scheduler.run_pending()
+
+    def _failed(self, error: Exception) -> datetime:
+        self._failures += 1
+        delay = min(_RETRY_FIRST * 2 ** (self._failures - 1), _RETRY_MAX)
+        now = self._clock()
+        message = _describe(error, self.settings.policy_file)
+        self.last_error = message
+        if not self._ready[0]:
+            self._ready = (False, f"the last cycle failed: {message}")
+        event = (
+            "reconcile.conflict"
+            if isinstance(error, ReconcileConflict)
+            else "reconcile.refused-attribute"
+            if isinstance(error, AttributeRefused)
+            else "reconcile.failed"
+        )
+        if message not in self._reported:  # one record per distinct failure, not per retry
+            self._reported.add(message)
+            try:
+                self.store.audit.daemon_event(event, subject="tailnet", summary=message, at=now)
+            except TailjitError:
+                log.exception("could not audit a failed cycle")
+        level = logging.ERROR if self._failures == 1 else logging.WARNING
+        log.log(level, "reconcile cycle failed (%d in a row): %s", self._failures, message)
+        if not isinstance(error, TailjitError | TailscaleError):
+            log.error("unexpected error in a cycle", exc_info=error)
+        return now + timedelta(seconds=delay)
+
+
+def _desired_grant(request: Request, expires: datetime, devices: Sequence[str]) -> DesiredGrant:
+    rules = request.rules
+    posture = rules.mode is not GrantMode.POLICY
+    return DesiredGrant(
+        grant_id=request.grant_id,
+        login=Login(request.requester),
+        target=request.target,
+        expires=expires,
+        mode=rules.mode,
+        device_ids=tuple(sorted(devices)) if posture else (),
+        attribute=rules.attribute,
+    )
+
+
+def _attribute_grant(key: str) -> GrantId | None:
+    if not key.startswith(TAILJIT_ATTRIBUTE_PREFIX):
+        return None
+    try:
+        return GrantId.parse(key.removeprefix(TAILJIT_ATTRIBUTE_PREFIX))
+    except InvalidInput:
+        return None
+
+
+def _describe(error: Exception, policy_file: str) -> str:
+    if isinstance(error, AttributeRefused):
+        return (
+            f"{error}. Custom posture attributes need a Tailscale plan that has them and an API "
+            'credential with the "devices:posture_attributes" scope; to grant without them, set '
+            f'"mode": "policy" on the eligibilities in {policy_file} (access then stays until '
+            "tailjit removes it: fail-ajar)"
+        )
+    return str(error) or type(error).__name__
+

@@ -1,0 +1,276 @@
+"""The reconcile loop against the real sandbox over loopback and a real SQLite store: grants
+written, verified, activated, expired; drift found, audited and repaired; a lost database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tailjit.daemon.loop import LoopSettings, ReconcileLoop
+from tailjit.eligibility import load_policy
+from tailjit.hujson import parse
+from tailjit.ids import GroupName, Login
+from tailjit.plan import collect_live
+from tailjit.requests import State, StaticDirectory
+from tailjit.requests.testing import Ids
+from tailjit.sandbox import ManualClock, SandboxHandle
+from tailjit.store import Store
+from tailjit.tailscale import TailscaleClient
+from tailjit.tailscale.testing import settings_for_tests
+from tailjit.targets import parse_target
+from tailjit.workflow import Workflow
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = b"k" * 32
+ALICE, BOB, CAROL = (Login(f"{n}@example.com") for n in ("alice", "bob", "carol"))
+DIRECTORY = StaticDirectory({GroupName("group:eng"): frozenset({ALICE, BOB})})
+DB_PROD = parse_target("tcp:db-prod:5432")
+
+
+@pytest.fixture
+def client(sandbox: SandboxHandle) -> Iterator[TailscaleClient]:
+    settings = settings_for_tests(base_url=sandbox.base_url, api_key=sandbox.api_key)
+    with httpx.Client() as http:
+        yield TailscaleClient(http, settings.without_retries())
+
+
+@pytest.fixture
+def store(tmp_path: Path, sandbox_clock: ManualClock) -> Iterator[Store]:
+    with Store.open(tmp_path / "tailjit.db", clock=sandbox_clock) as opened:
+        yield opened
+
+
+def make_loop(store: Store, client: TailscaleClient, clock: ManualClock) -> ReconcileLoop:
+    policy = load_policy((REPO / "policy/examples/sandbox-demo.hujson").read_bytes())
+    workflow = Workflow(
+        store=store, policy=policy, directory=DIRECTORY, ids=Ids().next, clock=clock
+    )
+    return ReconcileLoop(
+        store=store,
+        workflow=lambda: workflow,
+        client=client,
+        settings=LoopSettings(key=KEY, resync_interval=3600),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def loop(store: Store, client: TailscaleClient, sandbox_clock: ManualClock) -> ReconcileLoop:
+    return make_loop(store, client, sandbox_clock)
+
+
+def grant(loop: ReconcileLoop, minutes: int = 30) -> str:
+    plan = loop._workflow().grant(
+        CAROL, ALICE, DB_PROD, timedelta(minutes=minutes), reason="INC-123"
+    )
+    return str(plan.request.id)
+
+
+def owned(sandbox: SandboxHandle, clock: ManualClock) -> list[str]:
+    live = collect_live(parse(sandbox.policy()), key=KEY, now=clock())
+    return [e.pointer for e in live.entries if e.status == "owned"]
+
+
+def drift(store: Store) -> list[str]:
+    return [r.data["kind"] for r in store.audit.records() if r.event == "drift.detected"]
+
+
+def test_a_grant_is_written_verified_then_activated_at_the_cycles_instant(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, sandbox_clock: ManualClock
+) -> None:
+    request_id = grant(loop)
+    assert store.get(request_id).state is State.APPROVED
+
+    report = loop.cycle()
+
+    assert report.verified
+    assert report.writes == 1
+    request = store.get(request_id)
+    assert request.state is State.ACTIVE
+    assert request.activated_at == sandbox_clock()
+    live = collect_live(parse(sandbox.policy()), key=KEY, now=sandbox_clock())
+    assert {e.expires for e in live.entries} == {request.expires_at}
+    laptop = sandbox.device_id("alice-laptop")
+    attributes = loop.client.get_posture_attributes(laptop).custom()
+    assert attributes[request.grant_id.attribute_key].expiry == request.expires_at
+    assert loop.readiness()[0]
+
+
+def test_at_expiry_the_entries_and_attributes_go_and_the_bytes_come_back(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, sandbox_clock: ManualClock
+) -> None:
+    before = sandbox.policy()
+    request_id = grant(loop, minutes=5)
+    loop.cycle()
+    expires = store.get(request_id).expires_at
+    assert expires is not None
+    assert loop.next_wake(sandbox_clock()) == expires
+
+    sandbox_clock.set(expires)
+    report = loop.cycle()
+
+    assert report.verified
+    assert store.get(request_id).state is State.EXPIRED
+    assert sandbox.policy() == before
+    laptop = sandbox.device_id("alice-laptop")
+    assert not loop.client.get_posture_attributes(laptop).custom()
+    assert drift(store) == []
+
+
+def test_a_second_cycle_with_nothing_to_do_writes_nothing(
+    loop: ReconcileLoop, sandbox: SandboxHandle
+) -> None:
+    grant(loop)
+    loop.cycle()
+    sandbox.reset_requests()
+
+    report = loop.cycle()
+
+    assert report.writes == 0
+    assert report.ops == ()
+    assert not [r for r in sandbox.requests() if r.method != "GET"]
+
+
+def test_a_hand_edit_elsewhere_is_recorded_with_both_etags_and_kept(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle
+) -> None:
+    grant(loop)
+    loop.cycle()
+    old = sandbox.etag()
+    edited = sandbox.human_edit()
+
+    loop.cycle()
+
+    assert drift(store) == ["hand-edit"]
+    record = next(r for r in store.audit.records() if r.event == "drift.detected")
+    assert record.data["detail"]["old_etag"].strip('"') == old.strip('"')
+    assert sandbox.policy() == edited
+
+
+def test_a_marked_entry_deleted_by_hand_is_restored_and_reported(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, client: TailscaleClient
+) -> None:
+    grant(loop)
+    loop.cycle()
+    with_grant = sandbox.policy()
+    pointer = owned(sandbox, loop._clock)[0]
+    client.set_policy(parse(with_grant).remove(pointer).pack(), if_match=sandbox.etag())
+
+    report = loop.cycle()
+
+    assert report.verified
+    assert drift(store) == ["hand-edit", "missing-entry"]
+    assert sandbox.policy() == with_grant
+
+
+def test_a_marked_entry_widened_by_hand_is_put_back_and_reported(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, client: TailscaleClient
+) -> None:
+    grant(loop)
+    loop.cycle()
+    with_grant = sandbox.policy()
+    pointer = owned(sandbox, loop._clock)[0]
+    widened = parse(with_grant).replace(pointer + "/dst", ["*"]).pack()
+    client.set_policy(widened, if_match=sandbox.etag())
+
+    loop.cycle()
+
+    assert drift(store) == ["hand-edit", "altered-entry"]
+    assert sandbox.policy() == with_grant
+
+
+def test_a_forged_marker_is_removed_and_reported(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, client: TailscaleClient
+) -> None:
+    before = sandbox.policy()
+    forged = parse(before).append(
+        "/grants",
+        {"src": ["bob@example.com"], "dst": ["db-prod"], "ip": ["tcp:5432"]},
+        comments=["// tailjit:grant id=G7KQ2M3X exp=2099-01-01T00:00:00Z mac=" + "0" * 32],
+    )
+    client.set_policy(forged.pack(), if_match=sandbox.etag())
+
+    loop.cycle()
+
+    assert drift(store) == ["forged-entry"]
+    assert sandbox.policy() == before
+
+
+def test_a_stray_tailjit_attribute_is_deleted_on_the_first_full_scan(
+    loop: ReconcileLoop, store: Store, sandbox: SandboxHandle, client: TailscaleClient
+) -> None:
+    device = sandbox.device_id("bob-laptop")
+    client.set_posture_attribute(
+        device, "custom:tailjit_ZZZZZZZZ", True, expiry=loop._clock() + timedelta(days=1)
+    )
+
+    loop.cycle()
+
+    assert "custom:tailjit_ZZZZZZZZ" not in client.get_posture_attributes(device).custom()
+    assert drift(store) == ["stray-attribute"]
+
+
+def test_with_its_database_lost_the_loop_strips_every_marked_entry_as_an_orphan(
+    loop: ReconcileLoop,
+    sandbox: SandboxHandle,
+    sandbox_clock: ManualClock,
+    client: TailscaleClient,
+    tmp_path: Path,
+) -> None:
+    """Markers alone are enough: without a record of its approval no entry may stay."""
+    before = sandbox.policy()
+    grant(loop, minutes=5)
+    loop.cycle()
+    with Store.open(tmp_path / "new.db", clock=sandbox_clock) as empty:
+        report = make_loop(empty, client, sandbox_clock).cycle()
+        assert set(drift(empty)) == {"orphan-marker", "stray-attribute"}
+
+    assert report.verified
+    assert sandbox.policy() == before
+
+
+def test_the_next_wake_includes_marker_expiries_the_store_does_not_know(
+    loop: ReconcileLoop, store: Store, sandbox_clock: ManualClock
+) -> None:
+    request_id = grant(loop, minutes=5)
+    loop.cycle()
+    # Revoked in the store, not yet removed from the file: only its marker knows its expiry.
+    store.commit(loop._workflow().revoke(request_id, CAROL, dry_run=True))
+
+    assert loop.next_wake(sandbox_clock()) == sandbox_clock() + timedelta(minutes=5)
+
+
+def test_run_stops_when_asked_and_wakes_on_demand(
+    loop: ReconcileLoop, store: Store, sandbox_clock: ManualClock
+) -> None:
+    stop = threading.Event()
+    beats: list[int] = []
+    thread = threading.Thread(
+        target=loop.run, args=(stop,), kwargs={"heartbeat": lambda: beats.append(1)}
+    )
+    thread.start()
+    try:
+        _wait_for(lambda: loop.cycles >= 1)
+        request_id = grant(loop)
+        loop.wake()
+        _wait_for(lambda: store.get(request_id).state is State.ACTIVE)
+    finally:
+        stop.set()
+        loop.wake()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert beats
+
+
+def _wait_for(condition: object, timeout: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
