@@ -9,19 +9,14 @@ serves from a thread, waits until uvicorn is accepting, and then writes ``DIR/sa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
-import socket
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
+from tailjit.api.server import ServerStartError, ThreadedServer, bind, url_of
 from tailjit.errors import TailjitError
 from tailjit.sandbox.app import create_app
 from tailjit.sandbox.checker import PolicyChecker
@@ -37,59 +32,6 @@ from tailjit.sandbox.webhooks import WebhookSender
 
 class SandboxStartError(TailjitError):
     """The sandbox could not start (port in use, state directory locked, server failure)."""
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
-    # TCP, and without it every keep-alive response waits out a 40 ms delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise SandboxStartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    sock.set_inheritable(True)
-    return sock
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, made wakeable: `stop` takes effect at once instead of at the next
-    0.1 s tick, and an idle server closes without uvicorn's fixed 0.1 s drain pause. Tests
-    start and stop hundreds of sandboxes, so those pauses add up to a minute."""
-
-    _loop: asyncio.AbstractEventLoop | None = None
-    _wake: asyncio.Event | None = None
-
-    async def main_loop(self) -> None:
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 10) % 864000  # on_tick refreshes the Date header every 10th
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.server_state.connections or self.server_state.tasks:
-            await super().shutdown(sockets)
-            return
-        for server in self.servers:
-            server.close()
-        for server in self.servers:
-            await server.wait_closed()
-
-    def request_exit(self) -> None:
-        self.should_exit = True
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(wake.set)
-
-
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class SandboxServer:
@@ -114,14 +56,12 @@ class SandboxServer:
         self.seed, self.policy, self.checker = seed, policy, checker
         self.files = StateDir(self.state_dir)
         self.emulator: Emulator | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedServer | None = None
         self._sender: WebhookSender | None = None
-        self._sock: socket.socket | None = None
 
     @property
     def base_url(self) -> str:
-        return _url(self.host, self.port)
+        return url_of(self.host, self.port)
 
     def start(self, timeout: float = 10.0) -> Emulator:
         if self.policy is not None:
@@ -153,27 +93,13 @@ class SandboxServer:
             faults=FaultInjector(self.config.faults),
             sender=self._sender,
         )
-        sock = self._sock = _bind(self.host, self.port)
-        self.port = sock.getsockname()[1]
-        uv_config = uvicorn.Config(
-            create_app(emulator),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=3,
-        )
-        server = _Server(uv_config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="sandbox-http", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise SandboxStartError("the sandbox's HTTP server did not start")
-            time.sleep(0.005)
+        try:
+            sock = bind(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            self._http = ThreadedServer(create_app(emulator), sock, name="sandbox-http")
+            self._http.start(timeout)
+        except ServerStartError as exc:
+            raise SandboxStartError(str(exc)) from exc
         self.emulator = emulator
         self.files.write_discovery(self.discovery())
         return emulator
@@ -195,21 +121,15 @@ class SandboxServer:
         }
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._server is not None:
-            self._server.request_exit()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        if self._http is not None:
+            self._http.stop(timeout)
+            self._http = None
         if self._sender is not None:
             self._sender.stop()
             self._sender = None
         if self.files.locked:  # never touch the files of a sandbox that holds the lock instead
             self.files.remove_discovery()
             self.files.release()
-        self._server = None
 
 
 def run_until_signalled(server: SandboxServer, announce: Callable[[SandboxServer], None]) -> None:
