@@ -77,6 +77,8 @@ from tailjit.ids import Login
 from tailjit.tailscale import SettingsError, TailscaleSettings
 
 __all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_STATE_DIR",
     "ENV_CONFIG",
     "ConfigError",
     "DaemonConfig",

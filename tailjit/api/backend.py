@@ -48,8 +48,8 @@ class Backend(Protocol):
 
     def opens(self, user: Login, target: Target) -> list[dict[str, Any]]:
         """What a grant of ``target`` to ``user`` would newly open in the live tailnet, as JSON
-        objects (``{"src": device, "dst": "host:port", "proto": ...}``); empty when nothing
-        new opens (the user already has that access)."""
+        objects (``{"src": login, "dst": "address:ports", "proto": ..., "text": ...}``); empty
+        when nothing new opens (the user already has that access)."""
         ...
 
     def plan(self) -> Mapping[str, Any]:

@@ -7,4 +7,4 @@ commands that talk to a running daemon register themselves on the same group.
 from tailjit.cli._main import main
 
 __all__ = ["main"]
-from tailjit.cli import _access  # noqa: F401  registers the daemon-client commands
+from tailjit.cli import _access, _daemon  # noqa: F401  register their commands

@@ -207,7 +207,7 @@ class ReconcileLoop:
 
     def plan(self) -> tuple[Op, ...]:
         """The operations a cycle would perform now (nothing is written)."""
-        now = self._clock()
+        now = self._clock().replace(microsecond=0)
         devices = self._list_devices()
         desired, _ = self._desired(now, devices)
         return plan_once(
@@ -225,7 +225,9 @@ class ReconcileLoop:
         workflow = self._workflow()
         workflow.expire_due()
         workflow.lapse_due()
-        now = self._clock()
+        # Whole seconds: markers carry whole-second expiries, and a grant activated at ``now``
+        # must expire exactly when its marker says.
+        now = self._clock().replace(microsecond=0)
         devices = self._list_devices()
         desired, waiting = self._desired(now, devices)
         full = self._full_due
@@ -357,7 +359,8 @@ class ReconcileLoop:
 
     def next_wake(self, now: datetime) -> datetime:
         """The earliest of the store's next deadline, the next marker expiry in the policy
-        file as last read, and ``now`` plus the resync interval."""
+        file as last read, the second after an approval still waiting for activation, and
+        ``now`` plus the resync interval."""
         candidates = [now + timedelta(seconds=self.settings.resync_interval)]
         deadline = self.store.next_deadline()
         if deadline is not None:
@@ -365,6 +368,12 @@ class ReconcileLoop:
         marker = self._next_marker_expiry(now)
         if marker is not None:
             candidates.append(marker)
+        # An approval later than a cycle's whole-second ``now`` waits for the next second.
+        candidates.extend(
+            request.approved.at.replace(microsecond=0) + timedelta(seconds=1)
+            for request in self.store.find(states=[State.APPROVED])
+            if request.approved is not None
+        )
         return min(candidates)
 
     def _next_marker_expiry(self, now: datetime) -> datetime | None:
@@ -384,18 +393,21 @@ class ReconcileLoop:
         *,
         scheduler: schedule.Scheduler | None = None,
         heartbeat: Callable[[], None] = lambda: None,
+        before_cycle: Callable[[], None] = lambda: None,
         max_sleep: float = 10.0,
     ) -> None:
         """Cycle until ``stop`` is set; a cycle in progress always finishes first.
 
         ``scheduler`` runs the periodic jobs between cycles; ``heartbeat`` is called at least
-        every ``max_sleep`` seconds (the systemd watchdog). A failed cycle is logged, audited
+        every ``max_sleep`` seconds (the systemd watchdog); ``before_cycle`` before each cycle
+        (the daemon reloads its policy there, between cycles). A failed cycle is logged, audited
         once per distinct failure and retried with a doubling delay.
         """
         retry_at: datetime | None = None
         while not stop.is_set():
             self._wake.clear()
             try:
+                before_cycle()
                 self.cycle()
             except Exception as error:  # the loop must outlive any one cycle
                 retry_at = self._failed(error)
@@ -478,4 +490,3 @@ def _describe(error: Exception, policy_file: str) -> str:
             "tailjit removes it: fail-ajar)"
         )
     return str(error) or type(error).__name__
-

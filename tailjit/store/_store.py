@@ -86,6 +86,13 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def maintain(self) -> None:
+        """Periodic upkeep: refresh the query planner's statistics and fold the write-ahead log
+        back into the database file, so it does not grow without bound."""
+        with self._db.lock:
+            self._db.conn.execute("PRAGMA optimize")
+            self._db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def __enter__(self) -> Store:
         return self
 
