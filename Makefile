@@ -47,9 +47,11 @@ bench: $(VENV)/.installed-bench
 	  echo "== $$script"; $(BIN)/python "$$script"; \
 	done
 
+# The daemon against a sandbox tailnet seeded with the demo tailnet: no Tailscale account needed.
+RUN_DIR ?= .run
 run: venv
-	$(BIN)/tailjit --help
+	$(BIN)/tailjit daemon --sandbox $(RUN_DIR)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) $(RUN_DIR) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
 	find $(SOURCES) -name __pycache__ -type d -prune -exec rm -rf {} +
