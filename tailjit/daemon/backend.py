@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tailjit import acl
-from tailjit.daemon.loop import ReconcileLoop, TailnetView
+from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, parse
 from tailjit.ids import GrantId, GroupName, HostAlias, Login, Tag
@@ -119,7 +119,7 @@ class DaemonBackend:
 
     def opens(self, user: Login, target: Target) -> list[dict[str, Any]]:
         view = self._view()
-        tailnet = acl.Tailnet(devices=tuple(_acl_device(d) for d in view.devices))
+        tailnet = acl.Tailnet(devices=tuple(acl_device(d) for d in view.devices))
         grant = DesiredGrant(
             GrantId.parse("00000000"),
             user,
@@ -222,14 +222,3 @@ def _must_exist(target: Target, policy: Mapping[str, Any], text: str) -> None:
         owners = policy.get("tagOwners")
         if not isinstance(owners, dict) or str(host) not in owners:
             raise InvalidInput("target", text, f"no tag {host} in the tailnet's tagOwners")
-
-
-def _acl_device(device: Any) -> acl.Device:
-    return acl.Device(
-        name=device.name or device.hostname,
-        addresses=tuple(device.addresses),
-        user=device.user or None,
-        tags=tuple(device.tags),
-        node_id=device.node_id,
-        external=device.is_external,
-    )

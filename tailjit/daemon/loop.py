@@ -11,7 +11,9 @@ One `ReconcileLoop.cycle`:
    reported active only after its write has been verified, invariant 4);
 5. records what it found in the audit trail: hand edits elsewhere in the file (the ETag moved
    and tailjit did not move it), forged and altered entries, orphan markers, entries deleted by
-   hand and restored, stray ``custom:tailjit_*`` attributes.
+   hand and restored, stray ``custom:tailjit_*`` attributes; and on full cycles (the first and
+   each resync), standing access: a user who reaches a destination an eligibility protects
+   through the policy's own rules, reported once per run.
 
 `ReconcileLoop.run` repeats cycles until stopped, sleeping until the earliest of the next
 deadline (a grant's expiry or a request's lapse in the store, or a marker's expiry in the policy
@@ -29,6 +31,7 @@ from datetime import datetime, timedelta
 
 import schedule
 
+from tailjit import acl
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.hujson import HuJSONError, parse
 from tailjit.ids import GrantId, Login
@@ -39,6 +42,7 @@ from tailjit.plan import (
     DesiredGrant,
     Op,
     RemoveEntry,
+    apply,
     collect_live,
 )
 from tailjit.reconcile import (
@@ -51,9 +55,10 @@ from tailjit.reconcile import (
 from tailjit.requests import GrantMode, Request, State
 from tailjit.store import Store, UnknownRequest
 from tailjit.tailscale import ApiError, Device, TailscaleClient, TailscaleError, TailscaleTailnet
+from tailjit.targets import Target
 from tailjit.workflow import Workflow
 
-__all__ = ["AttributeRefused", "LoopSettings", "ReconcileLoop", "TailnetView"]
+__all__ = ["AttributeRefused", "LoopSettings", "ReconcileLoop", "TailnetView", "acl_device"]
 
 log = logging.getLogger("tailjit.daemon")
 
@@ -243,6 +248,8 @@ class ReconcileLoop:
         )
         self._full_due = self._full_due and not full
         self._after(report, desired, devices, now)
+        if full:
+            self._standing_access(workflow, devices, now)
         if report.verified:
             for request in waiting:
                 workflow.activate(request.id, at=now)
@@ -340,6 +347,50 @@ class ReconcileLoop:
                 if owner is None or self._unknown(owner):
                     subject = f"device:{op.device_id}"
                     yield "stray-attribute", subject, f"{op.key} deleted (no grant of tailjit's)"
+
+    def _standing_access(
+        self, workflow: Workflow, devices: Sequence[Device], now: datetime
+    ) -> None:
+        """Report, once per daemon run, each user who reaches a JIT-protected destination (one
+        an eligibility names) through the policy's own rules, tailjit's entries left out."""
+        view = self._view
+        if view is None:
+            return
+        try:
+            tree = parse(view.policy)
+            live = collect_live(tree, key=self.settings.key, now=now)
+            pointers = [entry.pointer for entry in live.entries]
+            bare = apply(tree, [RemoveEntry(p, None, "") for p in pointers], key=self.settings.key)
+            tailnet = acl.Tailnet(devices=tuple(acl_device(d) for d in devices))
+            evaluator = acl.Evaluator(bare.pack(), tailnet)
+        except (HuJSONError, InvalidInput, acl.PolicyError) as error:
+            log.warning("standing-access check skipped: %s", error)
+            return
+        users = sorted({d.user for d in devices if d.user and not d.tags and not d.is_external})
+        for eligibility in workflow.policy.eligibilities:
+            for target in eligibility.destinations:
+                host = str(target.host).removeprefix("[").removesuffix("]").split("/")[0]
+                proto = target.proto or "tcp"
+                for user in users:
+                    key = f"{user} {target}"
+                    if key in self._reported or not self._reaches(evaluator, user, host, target):
+                        continue
+                    self._reported.add(key)
+                    self.store.audit.drift_detected(
+                        kind="standing-access",
+                        subject=f"user:{user}",
+                        summary=f"reaches {target} ({proto}) without tailjit, through the "
+                        f"policy's own rules; eligibility {eligibility.name} protects it",
+                        at=now,
+                        detail={"target": str(target), "eligibility": eligibility.name},
+                    )
+
+    @staticmethod
+    def _reaches(evaluator: acl.Evaluator, user: str, host: str, target: Target) -> bool:
+        try:
+            return evaluator.may(user, host, target.ports.first, target.proto or "tcp").allowed
+        except (acl.UnknownTarget, ValueError):
+            return False
 
     def _unknown(self, grant_id: GrantId) -> bool:
         try:
@@ -490,3 +541,15 @@ def _describe(error: Exception, policy_file: str) -> str:
             "tailjit removes it: fail-ajar)"
         )
     return str(error) or type(error).__name__
+
+
+def acl_device(device: Device) -> acl.Device:
+    """A device of the API as the evaluator models it."""
+    return acl.Device(
+        name=device.name or device.hostname,
+        addresses=tuple(device.addresses),
+        user=device.user or None,
+        tags=tuple(device.tags),
+        node_id=device.node_id,
+        external=device.is_external,
+    )

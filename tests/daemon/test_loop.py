@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tailjit.daemon.loop import LoopSettings, ReconcileLoop
+from tailjit.daemon.loop import AttributeRefused, LoopSettings, ReconcileLoop
 from tailjit.eligibility import load_policy
 from tailjit.hujson import parse
 from tailjit.ids import GroupName, Login
@@ -20,7 +20,7 @@ from tailjit.requests import State, StaticDirectory
 from tailjit.requests.testing import Ids
 from tailjit.sandbox import ManualClock, SandboxHandle
 from tailjit.store import Store
-from tailjit.tailscale import TailscaleClient
+from tailjit.tailscale import ApiError, TailscaleClient, TailscaleTailnet
 from tailjit.tailscale.testing import settings_for_tests
 from tailjit.targets import parse_target
 from tailjit.workflow import Workflow
@@ -76,8 +76,10 @@ def owned(sandbox: SandboxHandle, clock: ManualClock) -> list[str]:
     return [e.pointer for e in live.entries if e.status == "owned"]
 
 
-def drift(store: Store) -> list[str]:
-    return [r.data["kind"] for r in store.audit.records() if r.event == "drift.detected"]
+def drift(store: Store, *, standing: bool = False) -> list[str]:
+    """The kinds of drift recorded; standing access (carol's, in the demo) only if asked."""
+    kinds = [r.data["kind"] for r in store.audit.records() if r.event == "drift.detected"]
+    return [k for k in kinds if standing or k != "standing-access"]
 
 
 def test_a_grant_is_written_verified_then_activated_at_the_cycles_instant(
@@ -147,7 +149,7 @@ def test_a_hand_edit_elsewhere_is_recorded_with_both_etags_and_kept(
     loop.cycle()
 
     assert drift(store) == ["hand-edit"]
-    record = next(r for r in store.audit.records() if r.event == "drift.detected")
+    record = next(r for r in store.audit.records() if r.data.get("kind") == "hand-edit")
     assert record.data["detail"]["old_etag"].strip('"') == old.strip('"')
     assert sandbox.policy() == edited
 
@@ -274,3 +276,48 @@ def _wait_for(condition: object, timeout: float = 5.0) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_standing_access_to_a_protected_destination_is_reported_once_per_run(
+    loop: ReconcileLoop, store: Store
+) -> None:
+    """In the demo, group:dba (carol) reaches db-prod:5432 and group:eng (alice, bob) reaches
+    web-staging:443 by rules of their own, while eligibilities protect both; alice's access
+    through tailjit's own grant does not count."""
+    grant(loop)
+    loop.cycle()
+    loop.request_resync()
+    loop.cycle()
+
+    records = [r for r in store.audit.records() if r.data.get("kind") == "standing-access"]
+    assert sorted((r.subject, r.data["detail"]["target"]) for r in records) == [
+        ("user:alice@example.com", "web-staging:443"),
+        ("user:bob@example.com", "web-staging:443"),
+        ("user:carol@example.com", "db-prod:5432"),
+    ]
+
+
+class _RefusingAttributes(TailscaleTailnet):
+    """The sandbox cannot refuse custom attributes the way a plan without them does."""
+
+    def set_attribute(self, *args: object, **kwargs: object) -> None:
+        raise ApiError(403, "custom posture attributes are not available on this plan")
+
+
+def test_a_tailnet_refusing_attributes_is_reported_once_with_the_setting_to_change(
+    loop: ReconcileLoop, store: Store, client: TailscaleClient
+) -> None:
+    loop.tailnet.inner = _RefusingAttributes(client)
+    request_id = grant(loop)
+
+    with pytest.raises(AttributeRefused, match="refused to set posture attribute custom:tailjit_"):
+        loop.cycle()
+    for _ in range(3):  # what run() does after each failed cycle
+        loop._failed(AttributeRefused("the tailnet refused custom:tailjit_X"))
+
+    assert store.get(request_id).state is State.APPROVED  # never reported active
+    events = [r for r in store.audit.records() if r.event == "reconcile.refused-attribute"]
+    assert len(events) == 1
+    assert '"mode": "policy"' in events[0].sentence
+    assert "devices:posture_attributes" in events[0].sentence
+    assert not loop.readiness()[0]
