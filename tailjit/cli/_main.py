@@ -33,8 +33,9 @@ granted. By default a grant is a policy entry gated by a posture attribute that 
 expires, so access ends on time even if tailjit is not running. Every policy edit keeps the
 file's comments and layout, and is written with an ETag compare-and-swap.
 
-This is an early release: it contains the project's foundation. Requesting, approving and
-granting access arrive in later releases.
+Run the daemon with `tailjit daemon` (or `tailjit daemon --sandbox DIR` to try it without a
+tailnet); the other commands are its clients, or work on local files (check, policy check,
+audit verify|export, sandbox).
 """
 
 

@@ -239,7 +239,7 @@ class Daemon:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        self._audit("daemon.stopped", "daemon", "stopped")
+            self._audit("daemon.stopped", "daemon", "stopped")
         self.store.close()
         self.http.close()
 
