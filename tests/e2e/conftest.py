@@ -270,5 +270,7 @@ def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
 
 
 @pytest.fixture
-def daemon_process(start_daemon: Callable[..., Daemon], sandbox_process: Sandbox) -> Daemon:
+def daemon_process(sandbox_process: Sandbox, start_daemon: Callable[..., Daemon]) -> Daemon:
+    # The sandbox first, so it is torn down last: a daemon whose tailnet vanished would spend
+    # its stop retrying it.
     return start_daemon(sandbox_process)
