@@ -112,8 +112,11 @@ class Daemon:
         )
         self.tokens = self._tokens()
         self.store = Store.open(config.database, clock=clock)
+        self.stopping = threading.Event()
         self.http = httpx.Client()
-        self.client = TailscaleClient(self.http, config.tailscale)
+        # Waits between retries end when the daemon is stopping: a stop then costs the
+        # remaining attempts, not their waits.
+        self.client = TailscaleClient(self.http, config.tailscale, sleep=self._pause)
         self.loop = ReconcileLoop(
             store=self.store,
             workflow=lambda: self.workflow,
@@ -191,6 +194,9 @@ class Daemon:
         self._write_discovery()
         self._audit("daemon.started", "daemon", f"serving the API at {self.url}")
         log.info("tailjit daemon serving %s; policy %s", self.url, self.config.policy)
+
+    def _pause(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
 
     def run(self, stop: threading.Event) -> None:
         """Drive the reconcile loop until ``stop`` is set (see the module docstring)."""
@@ -300,6 +306,7 @@ def run_daemon(daemon: Daemon, *, announce: Callable[[Daemon], None] = lambda d:
     def on_stop(signum: int, frame: object) -> None:
         log.info("signal %s: finishing the current cycle, then stopping", signum)
         stop.set()
+        daemon.stopping.set()
         daemon.loop.wake()
 
     def on_hup(signum: int, frame: object) -> None:
