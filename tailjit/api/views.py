@@ -42,7 +42,7 @@ def request_json(request: Request) -> dict[str, Any]:
         "approvals": [
             {
                 "approver": str(a.approver),
-                "stage": a.stage,
+                "stage": a.stage + 1,  # counted from 1, as Plan.to_dict does
                 "at": format_instant(a.at),
                 "comment": a.comment,
             }

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from tailjit.cli import _client
 from tailjit.cli._client import EXIT_CODES, DaemonClient, DaemonError, ExitCode, discover
 from tailjit.cli._main import _parsed, main
 from tailjit.cli._main import audit as audit_group
+from tailjit.cli._render import describe_opens, describe_plan, show_lines, summary, table
 from tailjit.durations import format_duration, parse_duration
 from tailjit.ids import Login, RequestId
 from tailjit.targets import ALL_PORTS, PROTOCOLS, parse_port_range, parse_protocol
@@ -138,57 +139,12 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def _flags(request: dict[str, Any]) -> list[str]:
-    flags = ["OVERRIDE"] if request.get("override") else []
-    if request.get("origin") == "breakglass":
-        flags.append("BREAKGLASS")
-    return flags
-
-
-def _summary(request: dict[str, Any]) -> str:
-    """``request R, grant G: active until T [OVERRIDE]``."""
-    line = f"request {request.get('id')}"
-    if request.get("grant_id"):
-        line += f", grant {request['grant_id']}"
-    line += f": {request.get('state')}"
-    if request.get("state") == "active" and request.get("expires_at"):
-        line += f" until {request['expires_at']}"
-    elif request.get("state") == "pending" and request.get("lapses_at"):
-        line += f" (lapses at {request['lapses_at']} unless approved)"
-    flags = _flags(request)
-    return line + (f" [{' '.join(flags)}]" if flags else "")
-
-
-def _describe_plan(plan: dict[str, Any]) -> str:
-    """A plan as the daemon sent it, in the shape of `tailjit.requests.Plan.describe`."""
-    refusal = plan.get("refusal") or {}
-    verdict = "allowed" if plan.get("allowed") else f"REFUSED ({refusal.get('code')})"
-    subject = plan.get("request") or "a new request"
-    lines = [f"{plan.get('action')} {subject} by {plan.get('actor')}: {verdict}"]
-    if refusal:
-        lines.append(f"  refused: {refusal.get('message')}")
-    if plan.get("eligibility"):
-        lines.append(f"  eligibility: {plan['eligibility']}")
-    state = plan.get("state") or {}
-    if state.get("after"):
-        lines.append(f"  state: {state.get('before') or '(new)'} -> {state['after']}")
-    approvals = plan.get("approvals") or {}
-    if approvals.get("approvers") and state.get("after") == "pending":
-        lines.append(f"  approvers: {', '.join(approvals['approvers'])}")
-    if plan.get("expires_at"):
-        lines.append(f"  until: {plan['expires_at']}")
-    lines.extend(f"  why: {reason}" for reason in plan.get("why") or [])
-    if plan.get("events"):
-        lines.append(f"  audit: {', '.join(plan['events'])}")
-    return "\n".join(lines)
-
-
 def _finish_dry_run(answer: dict[str, Any], as_json: bool) -> None:
     plan = answer.get("plan") or {}
     if as_json:
         _print_json(answer)
     else:
-        click.echo(_describe_plan(plan))
+        click.echo(describe_plan(plan))
     if not plan.get("allowed"):
         raise click.exceptions.Exit(ExitCode.REFUSED)
 
@@ -237,7 +193,7 @@ def _report(answer: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(answer)
     else:
-        click.echo(_summary(answer["request"]))
+        click.echo(summary(answer["request"]))
 
 
 # --- grant and request ----------------------------------------------------------------------
@@ -300,12 +256,12 @@ def grant(
     if dry_run:
         answer = daemon.post("/v1/grants", {**body, "dry_run": True})
         if not as_json and answer.get("opens") is not None:
-            click.echo(_describe_opens(user, api_target, answer["opens"]))
+            click.echo(describe_opens(user, api_target, answer["opens"]))
         _finish_dry_run(answer, as_json)
         return
     if not as_json:
         opens = daemon.post("/v1/preview", {"user": user, "target": api_target}).get("opens")
-        click.echo(_describe_opens(user, api_target, opens or []))
+        click.echo(describe_opens(user, api_target, opens or []))
         if not yes and not click.confirm("Grant?", default=False):
             click.echo("nothing granted")
             raise click.exceptions.Exit(ExitCode.REFUSED)
@@ -326,20 +282,7 @@ def grant(
             }
         )
     else:
-        click.echo(_summary(request))
-
-
-def _describe_opens(user: str, target: str, opens: Sequence[Any]) -> str:
-    if not opens:
-        return f"nothing new: {user} already has this access to {target}"
-    lines = [f"granting {target} to {user} newly opens:"]
-    for item in opens:
-        if isinstance(item, dict) and "dst" in item:
-            proto = f" ({item['proto']})" if item.get("proto") else ""
-            lines.append(f"  {item.get('src', '?')} -> {item['dst']}{proto}")
-        else:
-            lines.append(f"  {json.dumps(item)}")
-    return "\n".join(lines)
+        click.echo(summary(request))
 
 
 @main.command("request", epilog=EXIT_CODES)
@@ -388,7 +331,7 @@ def request(
         _print_json(answer)
         return
     found = answer["request"]
-    line = _summary(found)
+    line = summary(found)
     if found.get("eligibility"):
         line += f", eligibility {found['eligibility']}"
     click.echo(line)
@@ -528,51 +471,8 @@ def ls(
     if not requests:
         click.echo("no requests" if show_all or states else "no live requests (--all shows all)")
         return
-    rows = [("ID", "USER", "TARGET", "STATE", "EXPIRES/LAPSES", "ELIGIBILITY", "FLAGS")]
-    for found in requests:
-        when = found.get("expires_at") or found.get("lapses_at")
-        rows.append(
-            (
-                str(found.get("id")),
-                str(found.get("requester")),
-                str(found.get("target")),
-                str(found.get("state")),
-                str(when or "-"),
-                str(found.get("eligibility") or "-"),
-                ",".join(_flags(found)) or "-",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-
-
-_SHOWN_FIELDS = (
-    ("id", "id"),
-    ("grant", "grant_id"),
-    ("requester", "requester"),
-    ("target", "target"),
-    ("state", "state"),
-    ("eligibility", "eligibility"),
-    ("origin", "origin"),
-    ("override", "override"),
-    ("reason", "reason"),
-    ("ticket", "ticket"),
-    ("duration", "duration"),
-    ("created", "created_at"),
-    ("created by", "created_by"),
-    ("approved", "approved_at"),
-    ("approved by", "approved_by"),
-    ("activated", "activated_at"),
-    ("expires", "expires_at"),
-    ("lapses", "lapses_at"),
-    ("ended", "ended_at"),
-    ("ended by", "ended_by"),
-    ("ended comment", "ended_comment"),
-    ("version", "version"),
-)
+    for line in table(requests):
+        click.echo(line)
 
 
 @main.command("show", epilog=EXIT_CODES)
@@ -585,25 +485,8 @@ def show(daemon: DaemonClient, request_id: str, as_json: bool) -> None:
     if as_json:
         _print_json(answer)
         return
-    found = answer["request"]
-    for label, key in _SHOWN_FIELDS:
-        value = found.get(key)
-        if value is None or value == "":
-            continue
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        click.echo(f"{label}: {value}")
-    for approval in found.get("approvals") or []:
-        comment = f": {approval['comment']}" if approval.get("comment") else ""
-        click.echo(
-            f"approval: stage {approval.get('stage')} by {approval.get('approver')} "
-            f"at {approval.get('at')}{comment}"
-        )
-    for extension in found.get("extensions") or []:
-        click.echo(
-            f"extension: +{extension.get('by')} by {extension.get('actor')} "
-            f"at {extension.get('at')}"
-        )
+    for line in show_lines(answer["request"]):
+        click.echo(line)
 
 
 @main.command("plan", epilog=EXIT_CODES)

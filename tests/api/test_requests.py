@@ -77,7 +77,7 @@ def test_request_then_approve_activate_extend_release(
     request = approved.json()["request"]
     assert request["state"] == "approved"
     assert request["approvals"] == [
-        {"approver": "bob@example.com", "stage": 0, "at": "2026-01-01T12:05:00Z", "comment": "ok"}
+        {"approver": "bob@example.com", "stage": 1, "at": "2026-01-01T12:05:00Z", "comment": "ok"}
     ]
     assert (request["approved_at"], request["approved_by"]) == (
         "2026-01-01T12:05:00Z",
