@@ -269,6 +269,80 @@ def remove(root: Value, pointer: str) -> Value:
     return _verified(root, root.text(), result, parent, lambda v: _py_remove(v, tokens))
 
 
+def remove_all(root: Value, pointers: Sequence[str]) -> Value:
+    """Remove several elements or members of one container, with the comments each owns.
+
+    The same document as removing them one at a time, last first, but the container is laid
+    out and checked once, not once per removal.
+    """
+    if not pointers:
+        return root
+    token_lists = [parse_pointer(pointer) for pointer in pointers]
+    if any(not tokens for tokens in token_lists):
+        raise HuJSONError("cannot remove the root value")
+    if len({tuple(tokens[:-1]) for tokens in token_lists}) != 1:
+        raise HuJSONError("the pointers of one removal must share their container")
+    paths = [_Path(root, tokens, p) for tokens, p in zip(token_lists, pointers, strict=True)]
+    parent = paths[0].parent()
+    node = parent.target.node
+    assert isinstance(node, Object | Array)
+    slots = sorted({path.slots[-1] for path in paths}, reverse=True)
+    for slot in slots:
+        node = _remove_item(node, slot)
+    result = parent.replace_target(Value(parent.target.before, node, parent.target.after))
+    parent_tokens = token_lists[0][:-1]
+    keys = [_keys(path)[-1] for path in paths]
+
+    def edit(doc: Any) -> Any:
+        container = _walk(doc, parent_tokens)
+        for key in sorted(set(keys), key=lambda k: (isinstance(k, int), k), reverse=True):
+            del container[key]
+        return doc
+
+    return _verified(root, root.text(), result, parent, edit)
+
+
+def add_all(
+    root: Value,
+    pointer: str,
+    entries: Sequence[tuple[str | None, JSON, Sequence[str]]],
+) -> Value:
+    """Append several entries to the array or object at ``pointer``, each ``(name, value,
+    comments)`` (``name`` None for an array element; a member's name must be new), laid out
+    like their siblings. The same document as adding them one at a time, checked once."""
+    if not entries:
+        return root
+    tokens = parse_pointer(pointer)
+    path = _Path(root, tokens, pointer)
+    node = path.target.node
+    if not isinstance(node, Object | Array):
+        raise HuJSONError(f"{pointer}: not an object or array")
+    text = root.text()
+    style = _style(root, text)
+    names: set[str] = set()
+    for name, value, comments in entries:
+        if isinstance(node, Array) != (name is None):
+            raise HuJSONError(f"{pointer}: array elements have no name, members need one")
+        if isinstance(node, Object) and name is not None:
+            if name in names or node.get(name) is not None:
+                raise HuJSONError(f"{pointer}: member {name!r} exists; add_all adds new members")
+            names.add(name)
+        notes = _check_comments(comments)
+        node = _insert_item(node, len(node), value, notes, path.indents[-1], style, name)
+    result = path.replace_target(Value(path.target.before, node, path.target.after))
+
+    def edit(doc: Any) -> Any:
+        container = _walk(doc, tokens)
+        for name, value, _ in entries:
+            if name is None:
+                container.append(copy.deepcopy(value))
+            else:
+                container[name] = copy.deepcopy(value)
+        return doc
+
+    return _verified(root, text, result, path, edit)
+
+
 # --- layout of one container ---------------------------------------------------------------
 
 

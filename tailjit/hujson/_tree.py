@@ -415,6 +415,23 @@ class Value:
 
         return _edit.remove(self, pointer)
 
+    def remove_all(self, pointers: Sequence[str]) -> Value:
+        """Remove several elements or members of one container at once: the same result as
+        `remove` on each, last first, laid out and checked once."""
+        from tailjit.hujson import _edit
+
+        return _edit.remove_all(self, pointers)
+
+    def add_all(
+        self, pointer: str, entries: Sequence[tuple[str | None, JSON, Sequence[str]]]
+    ) -> Value:
+        """Append ``(name, value, comments)`` entries to the array (name None) or object (new
+        names) at ``pointer``: the same result as `append` or `set_member` on each, checked
+        once."""
+        from tailjit.hujson import _edit
+
+        return _edit.add_all(self, pointer, entries)
+
     def replace(self, pointer: str, value: JSON) -> Value:
         """Replace the value at ``pointer``, keeping the comments and whitespace around it."""
         from tailjit.hujson import _edit

@@ -203,16 +203,21 @@ def plan(
 def apply(tree: Value, ops: Iterable[Op], *, key: bytes) -> Value:
     """``tree`` with the policy operations of ``ops`` performed (attribute ones are ignored).
 
-    Removals go first, last pointer first so the indices of the others stay valid; then each
-    addition appends its grant (creating ``grants`` if absent) and sets its posture (creating
-    ``postures``), each behind its signed marker. `InvalidInput` when the root is not an object
+    Removals go first, one batch per container; then the additions append their grants
+    (creating ``grants`` if absent) and their postures (creating ``postures``), each behind its
+    signed marker, one batch per container: each container is laid out and checked once,
+    however many entries change. `InvalidInput` when the root is not an object
     or ``grants``/``postures`` has the wrong type.
     """
     ops = tuple(ops)
-    pointers = {op.pointer for op in ops if isinstance(op, RemoveEntry)}
-    for pointer in sorted(pointers, key=_reverse_key, reverse=True):
-        tree = tree.remove(pointer)
+    removals: dict[str, list[str]] = {}
+    for op in ops:
+        if isinstance(op, RemoveEntry):
+            removals.setdefault(op.pointer.rsplit("/", 1)[0], []).append(op.pointer)
+    for pointers in removals.values():
+        tree = tree.remove_all(pointers)
     tree = _drop_emptied_containers(tree)
+    additions: dict[str, list[tuple[str | None, JSON, list[str]]]] = {}
     for op in ops:
         if not isinstance(op, AddEntries):
             continue
@@ -220,11 +225,12 @@ def apply(tree: Value, ops: Iterable[Op], *, key: bytes) -> Value:
         for kind, (name, value) in _entries_of(desired).items():
             marker = sign(kind, desired.grant_id, desired.expires, value, key).text()
             if kind is MarkerKind.GRANT:
-                tree = _ensure(tree, "grants", Array)
-                tree = tree.append("/grants", value, comments=[marker])
+                additions.setdefault("grants", []).append((None, value, [marker]))
             else:
-                tree = _ensure(tree, "postures", Object)
-                tree = tree.set_member("/postures", name, value, comments=[marker])
+                additions.setdefault("postures", []).append((name, value, [marker]))
+    for container, entries in additions.items():
+        tree = _ensure(tree, container, Array if container == "grants" else Object)
+        tree = tree.add_all(f"/{container}", entries)
     return tree
 
 
@@ -296,12 +302,6 @@ def _attribute_ops(
 
 
 _MISSING = object()
-
-
-def _reverse_key(pointer: str) -> tuple[str, int, str]:
-    """Sort key of a ``/grants/<i>`` or ``/postures/<name>`` pointer; indices compare as numbers."""
-    container, _, rest = pointer[1:].partition("/")
-    return (container, int(rest), "") if rest.isdigit() else (container, -1, rest)
 
 
 def _ensure(tree: Value, name: str, kind: type[Array] | type[Object]) -> Value:
