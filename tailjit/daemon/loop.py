@@ -4,11 +4,13 @@ One `ReconcileLoop.cycle`:
 
 1. expires the grants and lapses the requests whose time is up (in the store, audited);
 2. builds the desired grants: the active ones, and the approved ones waiting for activation,
-   which are written with the expiry they will have if activated at this cycle's ``now``;
+   written with the expiry they get when first written (``now`` plus their length), kept from
+   cycle to cycle until verified, so a slow or failed cycle never moves them;
 3. runs `tailjit.reconcile.reconcile_once` (read, plan, one write under ``If-Match``, attributes,
    read back);
-4. when the read-back needs nothing more, activates the waiting grants at ``now`` (a grant is
-   reported active only after its write has been verified, invariant 4);
+4. activates each waiting grant whose entries and attributes the read-back finds in place,
+   its clock started when it was first written (a grant is reported active only after its
+   write has been verified, invariant 4; one grant still missing holds up no other);
 5. records what it found in the audit trail: hand edits elsewhere in the file (the ETag moved
    and tailjit did not move it), forged and altered entries, orphan markers, entries deleted by
    hand and restored, stray ``custom:tailjit_*`` attributes; and on full cycles (the first and
@@ -46,7 +48,7 @@ from tailjit.plan import (
     collect_live,
 )
 from tailjit.reconcile import (
-    AttributeValue,
+    AttributeChange,
     CycleReport,
     ReconcileConflict,
     plan_once,
@@ -131,29 +133,23 @@ class _Observed:
         self.attributes_seen[device_id] = found
         return found
 
-    def set_attribute(
+    def update_attributes(
         self,
-        device_id: str,
-        key: str,
-        value: AttributeValue,
+        changes: Mapping[str, Mapping[str, AttributeChange | None]],
         *,
-        expiry: datetime,
         comment: str | None = None,
     ) -> None:
         self.calls += 1
         try:
-            self.inner.set_attribute(device_id, key, value, expiry=expiry, comment=comment)
+            self.inner.update_attributes(changes, comment=comment)
         except ApiError as error:
             if error.status in (400, 403, 404, 501):
+                keys = sorted({key for keys in changes.values() for key in keys})
                 raise AttributeRefused(
-                    f"the tailnet refused to set posture attribute {key} on device {device_id} "
-                    f"({error.status} {error.message})"
+                    f"the tailnet refused to set posture attributes {', '.join(keys[:3])}"
+                    f"{' and more' if len(keys) > 3 else ''} ({error.status} {error.message})"
                 ) from error
             raise
-
-    def delete_attribute(self, device_id: str, key: str) -> None:
-        self.calls += 1
-        self.inner.delete_attribute(device_id, key)
 
 
 class ReconcileLoop:
@@ -186,6 +182,9 @@ class ReconcileLoop:
         self._known: set[str] = set()
         """Devices that may carry tailjit attributes: read on every cycle until seen clean."""
         self._full_due = True
+        self._tentative: dict[GrantId, datetime] = {}
+        """The expiry each approved grant is being written with, kept from cycle to cycle
+        until its write is verified (a grant's clock starts when tailjit first writes it)."""
         self._failures = 0
         self._reported: set[str] = set()
         self.cycles = 0
@@ -250,9 +249,16 @@ class ReconcileLoop:
         self._after(report, desired, devices, now)
         if full:
             self._standing_access(workflow, devices, now)
+        by_id = {grant.grant_id: grant for grant in desired}
+        for request in waiting:
+            grant = by_id[request.grant_id]
+            if not any(_concerns(op, grant) for op in report.remaining):
+                workflow.activate(request.id, at=grant.expires - request.granted)
+                del self._tentative[request.grant_id]
+        waiting_ids = {request.grant_id for request in waiting}
+        for grant_id in set(self._tentative) - waiting_ids:
+            del self._tentative[grant_id]
         if report.verified:
-            for request in waiting:
-                workflow.activate(request.id, at=now)
             self._ready = (True, f"verified at {now.isoformat(timespec='seconds')}")
         self.cycles += 1
         self.last_report = report
@@ -277,7 +283,9 @@ class ReconcileLoop:
             if request.state is State.ACTIVE:
                 expires = request.expires_at
             elif request.approved is not None and request.approved.at <= now:
-                expires = now + request.granted
+                expires = self._tentative.get(request.grant_id)
+                if expires is None or expires <= now:  # new, or it ran out before verified
+                    expires = self._tentative[request.grant_id] = now + request.granted
                 waiting.append(request)
             else:
                 continue
@@ -521,6 +529,15 @@ def _desired_grant(request: Request, expires: datetime, devices: Sequence[str]) 
         device_ids=tuple(sorted(devices)) if posture else (),
         attribute=rules.attribute,
     )
+
+
+def _concerns(op: Op, grant: DesiredGrant) -> bool:
+    """Whether ``op``, still needed after a cycle, is about ``grant``'s entries or attributes."""
+    if isinstance(op, AddEntries):
+        return op.desired.grant_id == grant.grant_id
+    if isinstance(op, RemoveEntry):
+        return op.grant_id == grant.grant_id
+    return op.key == grant.attribute_key and op.device_id in grant.device_ids
 
 
 def _attribute_grant(key: str) -> GrantId | None:

@@ -11,9 +11,10 @@ from tailjit.reconcile.cycle import (
     plan_once,
     reconcile_once,
 )
-from tailjit.reconcile.ports import AttributeValue, Conflict, Tailnet
+from tailjit.reconcile.ports import AttributeChange, AttributeValue, Conflict, Tailnet
 
 __all__ = [
+    "AttributeChange",
     "AttributeValue",
     "Conflict",
     "CycleReport",

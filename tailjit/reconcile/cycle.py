@@ -4,8 +4,8 @@
 devices concerned, plans with `tailjit.plan.plan`, and writes the policy at most once per
 attempt, always with ``If-Match``; a `Conflict` starts the attempt again from a fresh read
 (invariant 2), and after ``attempts`` of them `ReconcileConflict` is raised. Attribute
-operations follow the policy write. Finally it reads everything back and re-plans: the cycle is
-``verified`` when nothing is left to do (invariant 4).
+operations follow the policy write, in one batch. Finally it reads everything back and
+re-plans: the cycle is ``verified`` when nothing is left to do (invariant 4).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tailjit.plan import (
     collect_live,
     plan,
 )
-from tailjit.reconcile.ports import Conflict, Tailnet
+from tailjit.reconcile.ports import AttributeChange, Conflict, Tailnet
 
 __all__ = ["CycleReport", "Finding", "ReconcileConflict", "plan_once", "reconcile_once"]
 
@@ -158,13 +158,15 @@ def _devices(desired: Sequence[DesiredGrant], extra: Sequence[str]) -> tuple[str
 
 
 def _apply_attributes(tailnet: Tailnet, ops: Iterable[Op]) -> None:
+    """Every attribute operation of ``ops`` in one batch (the adapter may split it)."""
+    changes: dict[str, dict[str, AttributeChange | None]] = {}
     for op in ops:
         if isinstance(op, SetAttribute):
-            tailnet.set_attribute(
-                op.device_id, op.key, op.value, expiry=op.expiry, comment=ATTRIBUTE_COMMENT
-            )
+            changes.setdefault(op.device_id, {})[op.key] = (op.value, op.expiry)
         elif isinstance(op, DeleteAttribute):
-            tailnet.delete_attribute(op.device_id, op.key)
+            changes.setdefault(op.device_id, {})[op.key] = None
+    if changes:
+        tailnet.update_attributes(changes, comment=ATTRIBUTE_COMMENT)
 
 
 def _findings(ops: Iterable[Op]) -> Iterable[Finding]:

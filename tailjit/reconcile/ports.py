@@ -14,7 +14,10 @@ from typing import Protocol
 from tailjit.errors import TailjitError
 from tailjit.plan.ops import AttributeValue
 
-__all__ = ["AttributeValue", "Conflict", "Tailnet"]
+AttributeChange = tuple[AttributeValue, datetime]
+"""A value to set and the expiry Tailscale removes it at."""
+
+__all__ = ["AttributeChange", "AttributeValue", "Conflict", "Tailnet"]
 
 
 class Conflict(TailjitError):
@@ -37,18 +40,13 @@ class Tailnet(Protocol):
         """The device's custom posture attributes and their expiries (None: no expiry)."""
         ...
 
-    def set_attribute(
+    def update_attributes(
         self,
-        device_id: str,
-        key: str,
-        value: AttributeValue,
+        changes: Mapping[str, Mapping[str, AttributeChange | None]],
         *,
-        expiry: datetime,
         comment: str | None = None,
     ) -> None:
-        """Set ``key`` on the device until ``expiry``, when Tailscale removes it."""
-        ...
-
-    def delete_attribute(self, device_id: str, key: str) -> None:
-        """Remove ``key`` from the device."""
+        """Set or delete attributes on many devices at once: ``changes`` maps a device id to
+        ``{key: (value, expiry)}`` to set ``key`` until ``expiry`` (when Tailscale removes it),
+        or ``{key: None}`` to delete it."""
         ...

@@ -5,13 +5,18 @@ The one place where the client's 412 (`PreconditionFailed`) becomes the service'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from tailjit.reconcile.ports import AttributeValue, Conflict
+from tailjit.reconcile.ports import AttributeChange, Conflict
 from tailjit.tailscale._client import TailscaleClient
 from tailjit.tailscale._errors import PreconditionFailed, UnexpectedResponse
+from tailjit.tailscale._models import AttributeUpdate
 
-__all__ = ["TailscaleTailnet"]
+__all__ = ["BATCH", "TailscaleTailnet"]
+
+BATCH = 200
+"""Attribute changes per batch request."""
 
 
 class TailscaleTailnet:
@@ -37,16 +42,24 @@ class TailscaleTailnet:
         found = self.client.get_posture_attributes(device_id).custom()
         return {key: attribute.expiry for key, attribute in found.items()}
 
-    def set_attribute(
+    def update_attributes(
         self,
-        device_id: str,
-        key: str,
-        value: AttributeValue,
+        changes: Mapping[str, Mapping[str, AttributeChange | None]],
         *,
-        expiry: datetime,
         comment: str | None = None,
     ) -> None:
-        self.client.set_posture_attribute(device_id, key, value, expiry=expiry, comment=comment)
-
-    def delete_attribute(self, device_id: str, key: str) -> None:
-        self.client.delete_posture_attribute(device_id, key)
+        """One batch PATCH per `BATCH` keys (a bound of ours: Tailscale documents none)."""
+        pending: dict[str, dict[str, AttributeUpdate | None]] = {}
+        count = 0
+        for device, keys in changes.items():
+            for key, change in keys.items():
+                update = (
+                    None if change is None else AttributeUpdate(value=change[0], expiry=change[1])
+                )
+                pending.setdefault(device, {})[key] = update
+                count += 1
+                if count == BATCH:
+                    self.client.update_posture_attributes(pending, comment=comment)
+                    pending, count = {}, 0
+        if pending:
+            self.client.update_posture_attributes(pending, comment=comment)

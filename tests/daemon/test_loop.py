@@ -300,7 +300,7 @@ def test_standing_access_to_a_protected_destination_is_reported_once_per_run(
 class _RefusingAttributes(TailscaleTailnet):
     """The sandbox cannot refuse custom attributes the way a plan without them does."""
 
-    def set_attribute(self, *args: object, **kwargs: object) -> None:
+    def update_attributes(self, *args: object, **kwargs: object) -> None:
         raise ApiError(403, "custom posture attributes are not available on this plan")
 
 
@@ -310,7 +310,7 @@ def test_a_tailnet_refusing_attributes_is_reported_once_with_the_setting_to_chan
     loop.tailnet.inner = _RefusingAttributes(client)
     request_id = grant(loop)
 
-    with pytest.raises(AttributeRefused, match="refused to set posture attribute custom:tailjit_"):
+    with pytest.raises(AttributeRefused, match="refused to set posture attributes custom:tailjit_"):
         loop.cycle()
     for _ in range(3):  # what run() does after each failed cycle
         loop._failed(AttributeRefused("the tailnet refused custom:tailjit_X"))

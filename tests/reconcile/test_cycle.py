@@ -13,7 +13,7 @@ from tailjit.hujson import parse
 from tailjit.ids import GrantId, Login
 from tailjit.plan import AddEntries, DeleteAttribute, DesiredGrant, SetAttribute, collect_live
 from tailjit.reconcile import (
-    AttributeValue,
+    AttributeChange,
     Conflict,
     ReconcileConflict,
     reconcile_once,
@@ -148,19 +148,13 @@ class LosingTailnet:
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
         return {}
 
-    def set_attribute(
+    def update_attributes(
         self,
-        device_id: str,
-        key: str,
-        value: AttributeValue,
+        changes: Mapping[str, Mapping[str, AttributeChange | None]],
         *,
-        expiry: datetime,
         comment: str | None = None,
     ) -> None:
-        raise AssertionError("no attribute is set before the policy write succeeds")
-
-    def delete_attribute(self, device_id: str, key: str) -> None:
-        raise AssertionError("no attribute is deleted before the policy write succeeds")
+        raise AssertionError("no attribute changes before the policy write succeeds")
 
 
 def test_every_attempt_losing_the_race_raises_a_typed_conflict() -> None:
