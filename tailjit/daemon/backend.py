@@ -17,9 +17,18 @@ from typing import Any
 from tailjit import acl
 from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
 from tailjit.errors import InvalidInput
-from tailjit.hujson import HuJSONError, parse
+from tailjit.hujson import HuJSONError, Value, parse
 from tailjit.ids import GrantId, GroupName, HostAlias, Login, Tag
-from tailjit.plan import AddEntries, DeleteAttribute, DesiredGrant, Op, RemoveEntry, grant_entry
+from tailjit.plan import (
+    AddEntries,
+    DeleteAttribute,
+    DesiredGrant,
+    MarkerKind,
+    Op,
+    RemoveEntry,
+    collect_live,
+    grant_entry,
+)
 from tailjit.requests import GrantMode
 from tailjit.store import Store
 from tailjit.targets import Target, parse_target
@@ -107,14 +116,20 @@ class DaemonBackend:
 
     def resolve_target(self, text: str) -> Target:
         view = self._view()
+        policy = _policy_json(view)
         try:
-            target = parse_target(text)
-        except InvalidInput:
-            device = _by_device_name(text, view)
-            if device is None:
-                raise
-            return device
-        _must_exist(target, _policy_json(view), text)
+            target: Target | None = parse_target(text)
+        except InvalidInput as error:
+            target, refusal = None, error
+        hosts = policy.get("hosts")
+        known = isinstance(hosts, dict) and target is not None and str(target.host) in hosts
+        if target is None or (isinstance(target.host, HostAlias) and not known):
+            device = _by_device_name(text, view)  # a host alias wins over a device name
+            if device is not None:
+                return device
+            if target is None:
+                raise refusal
+        _must_exist(target, policy, text)
         return target
 
     def opens(self, user: Login, target: Target) -> list[dict[str, Any]]:
@@ -128,12 +143,10 @@ class DaemonBackend:
             GrantMode.POLICY,
         )
         try:
-            tree = parse(view.policy)
-            after = tree.append("/grants", grant_entry(grant)) if tree.find("/grants") else None
-            if after is None:
-                after = tree.set_member("", "grants", [grant_entry(grant)])
+            before = self._policy_for(view, user)
+            after = before.add_all("/grants", [(None, grant_entry(grant), [])])
             diff = acl.diff(
-                acl.Evaluator(view.policy, tailnet), acl.Evaluator(after.pack(), tailnet), user
+                acl.Evaluator(before.pack(), tailnet), acl.Evaluator(after.pack(), tailnet), user
             )
         except (acl.PolicyError, acl.UnknownTarget, HuJSONError, ValueError) as error:
             raise InvalidInput("target", str(target), f"cannot evaluate it: {error}") from error
@@ -141,6 +154,23 @@ class DaemonBackend:
             {"src": str(user), "dst": f"{c.target}:{c.ports}", "proto": c.proto, "text": str(c)}
             for c in diff.opened
         ]
+
+    def _policy_for(self, view: TailnetView, user: Login) -> Value:
+        """The live policy as ``user`` sees it: tailjit's grants of other users left out (they
+        cannot change what ``user`` reaches, and a policy with a thousand of them would be
+        compiled twice per preview), with a ``grants`` array to add to."""
+        tree = parse(view.policy)
+        live = collect_live(tree, key=self._loop.settings.key, now=view.at)
+        others = [
+            entry.pointer
+            for entry in live.entries
+            if entry.kind is MarkerKind.GRANT
+            and not (isinstance(entry.value, dict) and entry.value.get("src") == [str(user)])
+        ]
+        tree = tree.remove_all(others)
+        if tree.find("/grants") is None:
+            tree = tree.set_member("", "grants", [])
+        return tree
 
     def plan(self) -> Mapping[str, Any]:
         ops = self._loop.plan()

@@ -4,64 +4,25 @@ written, verified, activated, expired; drift found, audited and repaired; a lost
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tailjit.daemon.loop import AttributeRefused, LoopSettings, ReconcileLoop
-from tailjit.eligibility import load_policy
+from tailjit.daemon.loop import AttributeRefused, ReconcileLoop
 from tailjit.hujson import parse
-from tailjit.ids import GroupName, Login
+from tailjit.ids import Login
 from tailjit.plan import collect_live
-from tailjit.requests import State, StaticDirectory
-from tailjit.requests.testing import Ids
+from tailjit.requests import State
 from tailjit.sandbox import ManualClock, SandboxHandle
 from tailjit.store import Store
 from tailjit.tailscale import ApiError, TailscaleClient, TailscaleTailnet
-from tailjit.tailscale.testing import settings_for_tests
 from tailjit.targets import parse_target
-from tailjit.workflow import Workflow
 
-REPO = Path(__file__).resolve().parents[2]
-KEY = b"k" * 32
-ALICE, BOB, CAROL = (Login(f"{n}@example.com") for n in ("alice", "bob", "carol"))
-DIRECTORY = StaticDirectory({GroupName("group:eng"): frozenset({ALICE, BOB})})
+KEY = b"k" * 32  # the loop fixture's (conftest.py)
+ALICE, CAROL = Login("alice@example.com"), Login("carol@example.com")
 DB_PROD = parse_target("tcp:db-prod:5432")
-
-
-@pytest.fixture
-def client(sandbox: SandboxHandle) -> Iterator[TailscaleClient]:
-    settings = settings_for_tests(base_url=sandbox.base_url, api_key=sandbox.api_key)
-    with httpx.Client() as http:
-        yield TailscaleClient(http, settings.without_retries())
-
-
-@pytest.fixture
-def store(tmp_path: Path, sandbox_clock: ManualClock) -> Iterator[Store]:
-    with Store.open(tmp_path / "tailjit.db", clock=sandbox_clock) as opened:
-        yield opened
-
-
-def make_loop(store: Store, client: TailscaleClient, clock: ManualClock) -> ReconcileLoop:
-    policy = load_policy((REPO / "policy/examples/sandbox-demo.hujson").read_bytes())
-    workflow = Workflow(
-        store=store, policy=policy, directory=DIRECTORY, ids=Ids().next, clock=clock
-    )
-    return ReconcileLoop(
-        store=store,
-        workflow=lambda: workflow,
-        client=client,
-        settings=LoopSettings(key=KEY, resync_interval=3600),
-        clock=clock,
-    )
-
-
-@pytest.fixture
-def loop(store: Store, client: TailscaleClient, sandbox_clock: ManualClock) -> ReconcileLoop:
-    return make_loop(store, client, sandbox_clock)
 
 
 def grant(loop: ReconcileLoop, minutes: int = 30) -> str:
@@ -221,7 +182,7 @@ def test_with_its_database_lost_the_loop_strips_every_marked_entry_as_an_orphan(
     loop: ReconcileLoop,
     sandbox: SandboxHandle,
     sandbox_clock: ManualClock,
-    client: TailscaleClient,
+    make_loop: Callable[[Store], ReconcileLoop],
     tmp_path: Path,
 ) -> None:
     """Markers alone are enough: without a record of its approval no entry may stay."""
@@ -229,7 +190,7 @@ def test_with_its_database_lost_the_loop_strips_every_marked_entry_as_an_orphan(
     grant(loop, minutes=5)
     loop.cycle()
     with Store.open(tmp_path / "new.db", clock=sandbox_clock) as empty:
-        report = make_loop(empty, client, sandbox_clock).cycle()
+        report = make_loop(empty).cycle()
         assert set(drift(empty)) == {"orphan-marker", "stray-attribute"}
 
     assert report.verified
