@@ -9,6 +9,7 @@ evaluator on the live policy with and without the grant's entry.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -37,14 +38,18 @@ from tailjit.workflow import Workflow
 __all__ = ["DaemonBackend", "LiveDirectory", "op_json"]
 
 
-def _policy_json(view: TailnetView | None) -> Mapping[str, Any]:
-    if view is None:
-        return {}
+@functools.lru_cache(maxsize=4)
+def _decoded(policy: bytes) -> Mapping[str, Any]:
     try:
-        found = parse(view.policy).to_python()
+        found = parse(policy).to_python()
     except HuJSONError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def _policy_json(view: TailnetView | None) -> Mapping[str, Any]:
+    """The live policy as JSON, decoded once per version (read it, never change it)."""
+    return {} if view is None else _decoded(view.policy)
 
 
 class LiveDirectory:
