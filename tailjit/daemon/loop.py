@@ -182,6 +182,8 @@ class ReconcileLoop:
         self._known: set[str] = set()
         """Devices that may carry tailjit attributes: read on every cycle until seen clean."""
         self._full_due = True
+        self._expiries: tuple[str, list[datetime]] | None = None
+        """The marker expiries of the policy version last read, by its ETag."""
         self._tentative: dict[GrantId, datetime] = {}
         """The expiry each approved grant is being written with, kept from cycle to cycle
         until its write is verified (a grant's clock starts when tailjit first writes it)."""
@@ -439,12 +441,14 @@ class ReconcileLoop:
         view = self._view
         if view is None:
             return None
-        try:
-            live = collect_live(parse(view.policy), key=self.settings.key, now=now)
-        except (HuJSONError, InvalidInput):
-            return None
-        expiries = [e.expires for e in live.with_status("owned") if e.expires is not None]
-        return min(expiries, default=None)
+        if self._expiries is None or self._expiries[0] != view.etag:
+            try:
+                live = collect_live(parse(view.policy), key=self.settings.key, now=view.at)
+            except (HuJSONError, InvalidInput):
+                return None
+            found = sorted(e.expires for e in live.entries if e.expires is not None)
+            self._expiries = (view.etag, found)
+        return next((when for when in self._expiries[1] if when > now), None)
 
     def run(
         self,
@@ -482,7 +486,8 @@ class ReconcileLoop:
                 until = retry_at or self.next_wake(now)
                 if scheduler is not None and scheduler.idle_seconds is not None:
                     until = min(until, now + timedelta(seconds=max(scheduler.idle_seconds, 0)))
-                wait = min(max((until - now).total_seconds(), 0.0), max_sleep)
+                # measured after computing ``until``, which reads the store and the policy
+                wait = min(max((until - self._clock()).total_seconds(), 0.0), max_sleep)
                 if self._wake.wait(wait) or stop.is_set() or self._clock() >= until:
                     break
                 heartbeat()
