@@ -282,24 +282,51 @@ def remove_all(root: Value, pointers: Sequence[str]) -> Value:
         raise HuJSONError("cannot remove the root value")
     if len({tuple(tokens[:-1]) for tokens in token_lists}) != 1:
         raise HuJSONError("the pointers of one removal must share their container")
-    paths = [_Path(root, tokens, p) for tokens, p in zip(token_lists, pointers, strict=True)]
-    parent = paths[0].parent()
+    parent_tokens = token_lists[0][:-1]
+    parent = _Path(root, parent_tokens, pointers[0].rsplit("/", 1)[0])
     node = parent.target.node
-    assert isinstance(node, Object | Array)
-    slots = sorted({path.slots[-1] for path in paths}, reverse=True)
-    for slot in slots:
+    if not isinstance(node, Object | Array):
+        raise HuJSONError(f"{pointers[0]}: nothing at {token_lists[0][-1]!r}")
+    keys = _slots_of(node, [tokens[-1] for tokens in token_lists], pointers)
+    for slot in sorted(set(keys.values()), reverse=True):
         node = _remove_item(node, slot)
     result = parent.replace_target(Value(parent.target.before, node, parent.target.after))
-    parent_tokens = token_lists[0][:-1]
-    keys = [_keys(path)[-1] for path in paths]
 
     def edit(doc: Any) -> Any:
         container = _walk(doc, parent_tokens)
-        for key in sorted(set(keys), key=lambda k: (isinstance(k, int), k), reverse=True):
+        for key in sorted(keys, key=lambda k: (isinstance(k, int), k), reverse=True):
             del container[key]
         return doc
 
     return _verified(root, root.text(), result, parent, edit)
+
+
+def _slots_of(
+    node: Object | Array, tokens: list[str], pointers: Sequence[str]
+) -> dict[str | int, int]:
+    """Each token's key (a name, or an index) and slot in ``node``, looked up in one pass."""
+    found: dict[str | int, int] = {}
+    if isinstance(node, Array):
+        for token, pointer in zip(tokens, pointers, strict=True):
+            index = array_index(token)
+            if index is None or index >= len(node):
+                raise HuJSONError(f"{pointer}: nothing at {token!r}")
+            found[index] = index
+        return found
+    slots: dict[str, list[int]] = {}
+    for slot, member in enumerate(node.members):
+        slots.setdefault(member.name_str, []).append(slot)
+    for token, pointer in zip(tokens, pointers, strict=True):
+        where = slots.get(token, [])
+        if not where:
+            raise HuJSONError(f"{pointer}: nothing at {token!r}")
+        if len(where) > 1:
+            raise HuJSONError(
+                f"{pointer}: member {token!r} appears more than once in its object; "
+                "refusing to edit under an ambiguous name"
+            )
+        found[token] = where[0]
+    return found
 
 
 def add_all(
