@@ -51,6 +51,18 @@ Keys (TOML key / environment variable / default):
     used too: they win over the file, and the environment wins over them. Credentials are
     required: either an API access token or an OAuth client, not both.
 
+``[receivers]``: identity-provider, Tailscale and Slack receivers (each off until configured)
+    ``okta_header`` (default ``Authorization``) and ``okta_secret`` / ``okta_secret_file``: the
+    header and value Okta's event hook sends; ``scim_token`` / ``scim_token_file``: the bearer
+    token of the SCIM endpoints; ``generic_secret`` / ``generic_secret_file``: the Standard
+    Webhooks secret (``whsec_…``); ``tailscale_secret`` / ``tailscale_secret_file``: the
+    Tailscale webhook secret; ``slack_signing_secret`` / ``slack_signing_secret_file``,
+    ``slack_bot_token`` / ``slack_bot_token_file`` with ``slack_channel``, or
+    ``slack_webhook_url`` / ``slack_webhook_url_file``; ``groups``: a table mapping an identity
+    provider's group name to a tailnet group (``"On-call" = "group:oncall"``; unmapped names
+    become ``group:<name>``); ``slack_users``: a table mapping a Slack user id to a login
+    (``U0123ABC = "alice@example.com"``; others are matched by their email).
+
 ``[[tokens]]``: API bearer tokens, one table each
     ``login = "alice@example.com"`` (the token's principal) and exactly one of ``token`` (the
     token itself) or ``token_file`` (a file holding it). A token is visible ASCII, no spaces, and
@@ -73,7 +85,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from tailjit.durations import MAX_DURATION, parse_duration
 from tailjit.errors import TailjitError
-from tailjit.ids import Login
+from tailjit.ids import GroupName, Login
 from tailjit.tailscale import SettingsError, TailscaleSettings
 
 __all__ = [
@@ -84,6 +96,7 @@ __all__ = [
     "DaemonConfig",
     "ListenAddress",
     "LogLevel",
+    "ReceiverSettings",
     "TokenEntry",
     "load_config",
     "parse_listen",
@@ -190,6 +203,24 @@ class TokenEntry(BaseModel):
         return value
 
 
+class ReceiverSettings(BaseModel):
+    """The ``[receivers]`` table: a receiver whose secret is None is switched off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    okta_header: str = "Authorization"
+    okta_secret: SecretStr | None = None
+    scim_token: SecretStr | None = None
+    generic_secret: SecretStr | None = None
+    tailscale_secret: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = None
+    slack_channel: str | None = None
+    groups: dict[str, str] = Field(default_factory=dict)
+    slack_users: dict[str, str] = Field(default_factory=dict)
+
+
 class DaemonConfig(BaseModel):
     """The daemon's settings. Immutable; `load_config` builds it once at the entry point.
 
@@ -221,6 +252,9 @@ class DaemonConfig(BaseModel):
         default=None, description="The Tailscale API client's settings."
     )
     tokens: tuple[TokenEntry, ...] = Field(default=(), description="Configured API tokens.")
+    receivers: ReceiverSettings = Field(
+        default_factory=ReceiverSettings, description="Webhook and Slack receivers."
+    )
     source: Path | None = Field(default=None, description="The config file, if any.")
 
     @field_validator("listen", mode="before")
@@ -265,7 +299,23 @@ _TOP_KEYS = {
     "write_attempts": None,
     "log_level": "TAILJIT_LOG_LEVEL",
 }
-_TABLES = ("tailscale", "tokens")
+_TABLES = ("tailscale", "tokens", "receivers")
+_RECEIVER_SECRETS = (
+    "okta_secret",
+    "scim_token",
+    "generic_secret",
+    "tailscale_secret",
+    "slack_signing_secret",
+    "slack_bot_token",
+    "slack_webhook_url",
+)
+_RECEIVER_KEYS = frozenset(
+    (
+        *_RECEIVER_SECRETS,
+        *(f"{key}_file" for key in _RECEIVER_SECRETS),
+        *("okta_header", "slack_channel", "groups", "slack_users"),
+    )
+)
 _PLAIN_TAILSCALE_KEYS = {
     "oauth_client_id": "TAILSCALE_OAUTH_CLIENT_ID",
     "tailnet": "TAILSCALE_TAILNET",
@@ -334,6 +384,7 @@ def load_config(
             values[key] = _convert(key, raw, where)
     values["tailscale"] = _tailscale(document, environ, path, require=require_tailscale)
     values["tokens"] = _tokens(document, path)
+    values["receivers"] = _receivers(document, path)
     try:
         return DaemonConfig.model_validate(values)
     except ValidationError as exc:  # every field was checked above; this is a safety net
@@ -591,3 +642,36 @@ def _tokens(document: Mapping[str, object], file: Path | None) -> tuple[TokenEnt
             )
         seen[secret] = index
     return tuple(tokens)
+
+
+def _receivers(document: Mapping[str, object], file: Path | None) -> ReceiverSettings:
+    table = _table(document, "receivers", file)
+    _refuse_unknown(table, sorted(_RECEIVER_KEYS), prefix="receivers.", file=file)
+    values: dict[str, object] = {}
+    for key in _RECEIVER_SECRETS:
+        where = _Where(f"receivers.{key}", file)
+        secret = _secret_pair(table, key, where, _Where(f"receivers.{key}_file", file))
+        if secret is not None:
+            values[key] = secret
+    for key in ("okta_header", "slack_channel"):
+        if key in table:
+            values[key] = _expect(str, table[key], _Where(f"receivers.{key}", file), "a string")
+    groups: dict[str, str] = {}
+    table_of = _expect(dict, table.get("groups", {}), _Where("receivers.groups", file), "a table")
+    for name, group in table_of.items():
+        where = _Where(f"receivers.groups.{name}", file)
+        text = _expect(str, group, where, "a group:name")
+        groups[name] = str(_checked(GroupName.parse, text, where))
+    users: dict[str, str] = {}
+    table_of = _expect(
+        dict, table.get("slack_users", {}), _Where("receivers.slack_users", file), "a table"
+    )
+    for user, login in table_of.items():
+        where = _Where(f"receivers.slack_users.{user}", file)
+        users[user] = str(_checked(Login.parse, _expect(str, login, where, "a login"), where))
+    values["groups"], values["slack_users"] = groups, users
+    if "slack_bot_token" in values and "slack_channel" not in values:
+        raise ConfigError(
+            "slack_bot_token needs slack_channel (where to post)", key="receivers", file=file
+        )
+    return ReceiverSettings.model_validate(values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -434,3 +435,54 @@ def test_listen_parses_host_and_port(text: str, host: str, port: int, loopback: 
 def test_listen_refuses_what_is_not_host_colon_port(text: str) -> None:
     with pytest.raises(ValueError, match=r"host:port|brackets|port|IPv6"):
         parse_listen(text)
+
+
+# --- [receivers] ---------------------------------------------------------------------------------
+
+
+def test_receivers_are_off_until_configured() -> None:
+    receivers = load_config(None, ENV).receivers
+    assert receivers.okta_secret is None
+    assert receivers.slack_bot_token is None
+    assert (receivers.okta_header, receivers.groups, receivers.slack_users) == (
+        "Authorization",
+        {},
+        {},
+    )
+
+
+def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
+    write(tmp_path / "scim", "scim-token-123\n")
+    config = write(
+        tmp_path / "tailjit.toml",
+        '[receivers]\nokta_header = "X-Okta-Secret"\nokta_secret = "s3cret"\n'
+        'scim_token_file = "scim"\nslack_bot_token = "xoxb-1"\nslack_channel = "#access"\n'
+        '[receivers.groups]\n"On-call" = "group:oncall"\n'
+        '[receivers.slack_users]\nU0123 = "alice@example.com"\n',
+    )
+    receivers = load_config(config, ENV).receivers
+
+    assert receivers.okta_header == "X-Okta-Secret"
+    assert receivers.okta_secret is not None
+    assert receivers.okta_secret.get_secret_value() == "s3cret"
+    assert receivers.scim_token is not None
+    assert receivers.scim_token.get_secret_value() == "scim-token-123"
+    assert receivers.groups == {"On-call": "group:oncall"}
+    assert receivers.slack_users == {"U0123": "alice@example.com"}
+    assert "s3cret" not in repr(receivers)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('okta_secret = "a"\nokta_secret_file = "b"', "either okta_secret or okta_secret_file"),
+        ('[receivers.groups]\nx = "oncall"', "receivers.groups.x"),
+        ('[receivers.slack_users]\nU1 = "not a login"', "receivers.slack_users.U1"),
+        ('slack_bot_token = "xoxb-1"', "slack_bot_token needs slack_channel"),
+        ('okta_secrets = "a"', "receivers.okta_secrets"),
+    ],
+)
+def test_bad_receiver_settings_are_named(tmp_path: Path, table: str, message: str) -> None:
+    config = write(tmp_path / "tailjit.toml", "[receivers]\n" + table + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(config, ENV)
