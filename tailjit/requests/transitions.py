@@ -164,19 +164,29 @@ def plan_deny(
     )
 
 
-def plan_cancel(request: Request, *, actor: Login, now: datetime) -> Plan:
-    """The requester withdraws a pending (or approved, not yet active) request."""
+def plan_cancel(
+    request: Request,
+    *,
+    actor: Login | str,
+    now: datetime,
+    on_behalf: bool = False,
+    comment: str | None = None,
+) -> Plan:
+    """The requester withdraws a pending (or approved, not yet active) request; with
+    ``on_behalf``, ``actor`` (tailjit, acting on an identity source's report) ends it for them."""
     now = _start(Action.CANCEL, request, now)
+    refusal = None if on_behalf else _requester_only(Action.CANCEL, request, actor)
+    why = f"{actor} withdraws their request" if not on_behalf else f"{actor} ends the request"
     return _plan(
         Action.CANCEL,
         request,
         actor,
         now,
-        _requester_only(Action.CANCEL, request, actor),
+        refusal,
         EventName.REQUEST_CANCELLED,
-        f"{actor} withdraws their request",
+        why,
         state=State.CANCELLED,
-        ended=Step(actor, now),
+        ended=Step(actor, now, comment),
     )
 
 

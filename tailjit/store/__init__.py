@@ -2,7 +2,8 @@
 
 `Store.open(path, clock=...)` opens (and migrates) a database; `Store.commit(plan)` writes a
 planned transition and its audit records in one durable transaction; `Store.audit` is the
-`AuditTrail`, with one method per event, `verify()` and `export_jsonl()`. `open_audit` reads the
+`AuditTrail`, with one method per event, `verify()` and `export_jsonl()`; `Store.identity` is
+the `IdentityStore` (what identity sources reported). `open_audit` reads the
 trail of a database without writing to it, for ``tailjit audit verify|export``.
 """
 
@@ -14,19 +15,29 @@ from pathlib import Path
 
 from tailjit.store._db import Database, StoreError
 from tailjit.store._store import StaleRequest, Store, UnknownRequest
-from tailjit.store.audit import DAEMON_EVENTS, DRIFT_DETECTED, EVENTS, AuditTrail, Clock
+from tailjit.store.audit import (
+    DAEMON_EVENTS,
+    DRIFT_DETECTED,
+    EVENTS,
+    IDENTITY_EVENTS,
+    AuditTrail,
+    Clock,
+)
 from tailjit.store.chain import AuditRecord, Verification, verify_chain
+from tailjit.store.identity import IdentityStore
 from tailjit.store.migrations import LATEST, migrate, schema_version
 
 __all__ = [
     "DAEMON_EVENTS",
     "DRIFT_DETECTED",
     "EVENTS",
+    "IDENTITY_EVENTS",
     "LATEST",
     "AuditRecord",
     "AuditTrail",
     "Clock",
     "Database",
+    "IdentityStore",
     "StaleRequest",
     "Store",
     "StoreError",

@@ -22,6 +22,7 @@ from tailjit.requests.plans import Plan
 from tailjit.store._db import Database, StoreError
 from tailjit.store.audit import AuditTrail, Clock
 from tailjit.store.codec import dump_request, dumps, load_request
+from tailjit.store.identity import IdentityStore
 from tailjit.store.migrations import migrate
 
 __all__ = ["StaleRequest", "Store", "UnknownRequest"]
@@ -78,6 +79,11 @@ class Store:
             db.close()
             raise
         return cls(db, clock=clock)
+
+    @property
+    def identity(self) -> IdentityStore:
+        """What identity sources have reported: deliveries seen, membership, deactivations."""
+        return IdentityStore(self._db, self.audit, self.audit._clock)
 
     @property
     def path(self) -> str:

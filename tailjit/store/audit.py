@@ -35,10 +35,13 @@ from tailjit.store.chain import (
     verify_chain,
 )
 
-__all__ = ["DAEMON_EVENTS", "DRIFT_DETECTED", "EVENTS", "AuditTrail", "Clock"]
+__all__ = ["DAEMON_EVENTS", "DRIFT_DETECTED", "EVENTS", "IDENTITY_EVENTS", "AuditTrail", "Clock"]
 
 _CHUNK = 1000
 """Records read per chunk by `AuditTrail.records`."""
+
+_DELIVERY_SHOWN = 80
+"""Characters of a delivery id an identity record's sentence shows."""
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -57,7 +60,11 @@ DAEMON_EVENTS = frozenset(
     }
 )
 """What the daemon itself records: its lifecycle, failed jobs and cycles, policy reloads."""
-EVENTS = frozenset({*(str(e) for e in EventName), DRIFT_DETECTED, *DAEMON_EVENTS})
+IDENTITY_EVENTS = frozenset(
+    {"membership.added", "membership.removed", "user.deactivated", "user.reactivated"}
+)
+"""What identity sources report (tailjit.store.identity), each with its source and delivery id."""
+EVENTS = frozenset({*(str(e) for e in EventName), DRIFT_DETECTED, *DAEMON_EVENTS, *IDENTITY_EVENTS})
 """Every event name the trail writes."""
 
 
@@ -294,6 +301,86 @@ class AuditTrail:
             sentence=f"{event} ({subject}): {summary}",
             at=at,
             data={"detail": dict(detail or {})},
+        )
+
+    def membership_added(
+        self, group: str, login: str, *, source: str, delivery: str, at: datetime
+    ) -> AuditRecord:
+        """``source`` reports ``login`` a member of ``group`` (delivery ``delivery``)."""
+        return self._identity_event(
+            "membership.added",
+            login,
+            source=source,
+            delivery=delivery,
+            at=at,
+            sentence=f"{source} added {login} to {group}",
+            group=group,
+        )
+
+    def membership_removed(
+        self, group: str, login: str, *, source: str, delivery: str, at: datetime
+    ) -> AuditRecord:
+        """``source`` reports ``login`` no longer a member of ``group``."""
+        return self._identity_event(
+            "membership.removed",
+            login,
+            source=source,
+            delivery=delivery,
+            at=at,
+            sentence=f"{source} removed {login} from {group}",
+            group=group,
+        )
+
+    def user_deactivated(
+        self, login: str, *, source: str, delivery: str, at: datetime
+    ) -> AuditRecord:
+        """``source`` reports ``login`` deactivated (suspended, deleted)."""
+        return self._identity_event(
+            "user.deactivated",
+            login,
+            source=source,
+            delivery=delivery,
+            at=at,
+            sentence=f"{source} deactivated {login}",
+        )
+
+    def user_reactivated(
+        self, login: str, *, source: str, delivery: str, at: datetime
+    ) -> AuditRecord:
+        """``source`` reports ``login`` active again."""
+        return self._identity_event(
+            "user.reactivated",
+            login,
+            source=source,
+            delivery=delivery,
+            at=at,
+            sentence=f"{source} reactivated {login}",
+        )
+
+    def _identity_event(
+        self,
+        event: str,
+        login: str,
+        *,
+        source: str,
+        delivery: str,
+        at: datetime,
+        sentence: str,
+        group: str | None = None,
+    ) -> AuditRecord:
+        # The delivery id comes from the source: `_append` escapes anything that would break
+        # the line, and a long one is cut in the sentence (``data`` keeps it whole).
+        shown = delivery if len(delivery) <= _DELIVERY_SHOWN else delivery[:_DELIVERY_SHOWN] + "..."
+        data: dict[str, Any] = {"login": str(login), "source": str(source), "delivery": delivery}
+        if group is not None:
+            data["group"] = str(group)
+        return self._append(
+            event,
+            actor=source,
+            subject=f"user:{login}",
+            sentence=f"{sentence} (delivery {shown})",
+            at=at,
+            data=data,
         )
 
     # --- reading --------------------------------------------------------------------------

@@ -86,6 +86,48 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX requests_by_requester ON requests (requester, state)",
         ),
     ),
+    Migration(
+        4,
+        "identity sources: deliveries seen, group membership, deactivated users, documents",
+        (
+            # One row per delivery (or event within one) applied, so a retry or a restart never
+            # applies it twice; `received_at` lets old rows be pruned.
+            """CREATE TABLE identity_deliveries (
+                source TEXT NOT NULL,
+                key TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                PRIMARY KEY (source, key)
+            )""",
+            "CREATE INDEX identity_deliveries_by_time ON identity_deliveries (received_at)",
+            # Membership as each source reports it. A removal keeps its row with `member` = 0,
+            # so a group whose only news was a removal still counts as reported by a source.
+            """CREATE TABLE identity_members (
+                grp TEXT NOT NULL,
+                login TEXT NOT NULL,
+                source TEXT NOT NULL,
+                member INTEGER NOT NULL CHECK (member IN (0, 1)),
+                updated_at TEXT NOT NULL,
+                delivery TEXT NOT NULL,
+                PRIMARY KEY (grp, login, source)
+            )""",
+            "CREATE INDEX identity_members_by_login ON identity_members (login, member)",
+            # A user any source says is deactivated (suspended, deleted) until that source
+            # reactivates them.
+            """CREATE TABLE identity_deactivated (
+                login TEXT NOT NULL,
+                source TEXT NOT NULL,
+                at TEXT NOT NULL,
+                delivery TEXT NOT NULL,
+                PRIMARY KEY (login, source)
+            )""",
+            # Opaque JSON documents by name (the SCIM directory is one).
+            """CREATE TABLE identity_documents (
+                name TEXT PRIMARY KEY,
+                body TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

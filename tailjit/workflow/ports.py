@@ -6,12 +6,12 @@ The service layer may not import adapters (DESIGN.md §5), so it states here the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from tailjit.ids import GrantId, RequestId
-from tailjit.requests import Plan, Request
+from tailjit.ids import GrantId, Login, RequestId
+from tailjit.requests import Plan, Request, State
 
 __all__ = ["Clock", "IdSource", "RequestStore"]
 
@@ -40,4 +40,11 @@ class RequestStore(Protocol):
 
     def due(self, now: datetime) -> list[Request]:
         """Active grants whose time is up and pending requests past their lapse time."""
+        ...
+
+    def find(
+        self, *, states: Iterable[State] | None = None, requester: Login | None = None
+    ) -> list[Request]:
+        """Requests in any of ``states`` (all when None) of ``requester`` (anyone's when None),
+        oldest first."""
         ...

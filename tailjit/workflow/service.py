@@ -15,6 +15,8 @@ Who may do what, beyond what `tailjit.requests` decides:
   record shows it), capped by the policy's global ``maxDuration``.
 - ``revoke``: an admin, or anyone named in an approval stage of the request's eligibility (the
   people who could have denied it). The requester ends their own grant with ``release``.
+- ``end_ineligible``: tailjit itself, on behalf of an identity source, when a user leaves a
+  group or is deactivated; the actor names the source and delivery.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from tailjit.requests import (
     plan_revoke,
     plan_submit,
 )
+from tailjit.requests.model import MAX_COMMENT
 from tailjit.requests.rules import includes
 from tailjit.targets import Target
 from tailjit.workflow.errors import NotAnAdmin, NotEligible, RevokeNotAllowed
@@ -59,6 +62,11 @@ OVERRIDE_ELIGIBILITY = "(override)"
 
 _OVERRIDE_PENDING_TTL = timedelta(hours=1)
 """Required by `Rules`, unused: an override grant starts approved and never lapses."""
+
+_END_ATTEMPTS = 3
+"""How many times `Workflow.end_ineligible` plans again when a request changed meanwhile."""
+
+_LIVE = (State.PENDING, State.APPROVED, State.ACTIVE)
 
 
 class Workflow:
@@ -347,3 +355,86 @@ class Workflow:
         if plans and not dry_run:
             self.store.commit_all(plans)
         return plans
+
+    # --- identity: access follows group membership -----------------------------------------
+
+    def end_ineligible(
+        self,
+        login: Login,
+        *,
+        groups: Collection[GroupName],
+        deactivated: bool,
+        actor: str,
+        reason: str,
+        delivery: str | None = None,
+        dry_run: bool = False,
+    ) -> list[Plan]:
+        """End every live request of ``login`` that ``login`` may no longer have; return the
+        plans, committed in one transaction (``dry_run``: not committed).
+
+        With ``deactivated`` that is all of them. Otherwise it is each request whose own
+        eligibility no longer allows it for ``groups`` (``login``'s groups as they are now),
+        or is gone from the policy; another eligibility allowing the same target does not keep
+        it. Override grants depend on no eligibility and end only with deactivation. A pending
+        request is cancelled, an approved or active one revoked, by ``actor`` (`SYSTEM`, or the
+        source and delivery that caused it), with ``reason`` and ``delivery`` as the comment.
+
+        The reconcile loop may move a request on (activate it) between the read and the
+        commit; the store then refuses the stale plan, and the requests are read and planned
+        again, a bounded number of times.
+        """
+        comment = _comment_text(reason, delivery)
+        attempts = _END_ATTEMPTS
+        while True:
+            now = self._clock()
+            plans = [
+                self._end(request, actor=actor, now=now, comment=comment, why=why)
+                for request in self.store.find(states=_LIVE, requester=login)
+                if (why := self._ineligible(request, groups, deactivated, now)) is not None
+            ]
+            if dry_run or not plans:
+                return plans
+            try:
+                self.store.commit_all(plans)
+            except TailjitError:
+                attempts -= 1
+                if attempts == 0:
+                    raise
+                continue
+            return plans
+
+    def _ineligible(
+        self, request: Request, groups: Collection[GroupName], deactivated: bool, now: datetime
+    ) -> str | None:
+        """Why ``request`` must end now, or None if it may go on."""
+        who = request.requester
+        if deactivated:
+            return f"{who} is deactivated: every request and grant ends"
+        if request.eligibility == OVERRIDE_ELIGIBILITY:
+            return None
+        matches = self.policy.match(who, groups, request.target, now=now)
+        own = next((m for m in matches if m.eligibility.name == request.eligibility), None)
+        if own is None:
+            return f"eligibility {request.eligibility} is no longer in the policy"
+        if own.allowed:
+            return None
+        return f"eligibility {request.eligibility} no longer allows it: {'; '.join(own.reasons)}"
+
+    def _end(self, request: Request, *, actor: str, now: datetime, comment: str, why: str) -> Plan:
+        if request.state is State.PENDING:
+            plan = plan_cancel(request, actor=actor, now=now, on_behalf=True, comment=comment)
+        else:
+            plan = plan_revoke(request, actor=actor, now=now, comment=comment)
+        return replace(plan, why=(why, *plan.why))
+
+
+def _comment_text(reason: str, delivery: str | None) -> str:
+    """``reason`` (and ``delivery``, unless the reason names it) as a comment the transitions
+    accept whatever a source sent: one printable line, cut to `MAX_COMMENT`. A comment that
+    could be refused would leave the user their access."""
+    text = reason.strip() or "no longer eligible"
+    if delivery and delivery not in text:
+        text = f"{text} (delivery {delivery})"
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 3] + "..."

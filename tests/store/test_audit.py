@@ -37,7 +37,15 @@ from tailjit.requests.testing import (
     Ids,
     make_rules,
 )
-from tailjit.store import DAEMON_EVENTS, EVENTS, AuditRecord, Store, open_audit, verify_chain
+from tailjit.store import (
+    DAEMON_EVENTS,
+    EVENTS,
+    IDENTITY_EVENTS,
+    AuditRecord,
+    Store,
+    open_audit,
+    verify_chain,
+)
 from tailjit.store.chain import GENESIS, canonical
 
 M = timedelta(minutes=1)
@@ -135,7 +143,9 @@ def test_every_event_is_recorded_with_a_one_line_sentence(store: Store) -> None:
         "grant.revoked",
         "drift.detected",
     ]
-    assert {r.event for r in records} | {"approval.recorded"} | DAEMON_EVENTS == EVENTS
+    assert {r.event for r in records} | {"approval.recorded"} | DAEMON_EVENTS | IDENTITY_EVENTS == (
+        EVENTS
+    )
     assert all("\n" not in r.sentence and r.sentence for r in records)
     assert records[0].sentence == (
         "alice@example.com requested db-prod:5432 for 1h under eligibility db-prod "
