@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from tailjit import acl
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.hujson import HuJSONError, parse
 from tailjit.ids import GrantId, Login
+from tailjit.metrics import Metrics
 from tailjit.plan import (
     TAILJIT_ATTRIBUTE_PREFIX,
     AddEntries,
@@ -168,8 +170,10 @@ class ReconcileLoop:
         client: TailscaleClient,
         settings: LoopSettings,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self._workflow = workflow
         self.client = client
         self.settings = settings
@@ -229,7 +233,7 @@ class ReconcileLoop:
     def cycle(self) -> CycleReport:
         """One cycle (module docstring). Raises what went wrong; `run` handles it."""
         workflow = self._workflow()
-        workflow.expire_due()
+        expired = [plan.request for plan in workflow.expire_due()]
         workflow.lapse_due()
         # Whole seconds: markers carry whole-second expiries, and a grant activated at ``now``
         # must expire exactly when its marker says.
@@ -248,6 +252,7 @@ class ReconcileLoop:
             attempts=self.settings.attempts,
         )
         self._full_due = self._full_due and not full
+        self._measure(report, expired)
         self._after(report, desired, devices, now)
         if full:
             self._standing_access(workflow, devices, now)
@@ -257,6 +262,9 @@ class ReconcileLoop:
             if not any(_concerns(op, grant) for op in report.remaining):
                 workflow.activate(request.id, at=grant.expires - request.granted)
                 del self._tentative[request.grant_id]
+                if request.approved is not None:
+                    lag = self._clock() - request.approved.at
+                    self.metrics.observe_activation_lag(lag.total_seconds())
         waiting_ids = {request.grant_id for request in waiting}
         for grant_id in set(self._tentative) - waiting_ids:
             del self._tentative[grant_id]
@@ -265,6 +273,16 @@ class ReconcileLoop:
         self.cycles += 1
         self.last_report = report
         return report
+
+    def _measure(self, report: CycleReport, expired: Sequence[Request]) -> None:
+        """Writes, conflicts and how late the expired grants left the policy file."""
+        metrics = self.metrics
+        metrics.count_policy_writes(report.writes)
+        metrics.count_conflicts(report.attempts - 1)
+        done = self._clock()
+        for request in expired:
+            if request.expires_at is not None:
+                metrics.observe_expiry_lag((done - request.expires_at).total_seconds())
 
     def _list_devices(self) -> tuple[Device, ...]:
         return tuple(self.client.list_devices())
@@ -312,9 +330,11 @@ class ReconcileLoop:
                 detail={"old_etag": old, "new_etag": new},
                 at=now,
             )
+            self.metrics.count_drift("hand-edit")
         self.tailnet.hand_edits.clear()
         for kind, subject, summary in self._findings(report.ops):
             audit.drift_detected(kind=kind, subject=subject, summary=summary, at=now)
+            self.metrics.count_drift(kind)
             log.warning("drift (%s) on %s: %s", kind, subject, summary)
         wanted = {device for grant in desired for device in grant.device_ids}
         self._known = wanted | {
@@ -469,15 +489,21 @@ class ReconcileLoop:
         retry_at: datetime | None = None
         while not stop.is_set():
             self._wake.clear()
+            started = time.monotonic()
             try:
                 before_cycle()
                 self.cycle()
             except Exception as error:  # the loop must outlive any one cycle
                 retry_at = self._failed(error)
+                conflict = isinstance(error, ReconcileConflict)
+                self.metrics.observe_cycle(
+                    "conflict" if conflict else "failed", time.monotonic() - started
+                )
             else:
                 self._failures = 0
                 retry_at = None
                 self.last_error = None
+                self.metrics.observe_cycle("ok", time.monotonic() - started)
             heartbeat()
             if scheduler is not None:
                 scheduler.run_pending()
@@ -515,6 +541,10 @@ class ReconcileLoop:
                 self.store.audit.daemon_event(event, subject="tailnet", summary=message, at=now)
             except TailjitError:
                 log.exception("could not audit a failed cycle")
+        if isinstance(error, ApiError):
+            self.metrics.count_api_error(error.status)
+        elif isinstance(error, TailscaleError):
+            self.metrics.count_api_error(None)
         level = logging.ERROR if self._failures == 1 else logging.WARNING
         log.log(level, "reconcile cycle failed (%d in a row): %s", self._failures, message)
         if not isinstance(error, TailjitError | TailscaleError):
