@@ -28,6 +28,7 @@ from tailjit.api.auth import Authenticator
 from tailjit.api.backend import Backend
 from tailjit.api.bodies import Field, json_body, query_int, reject_unknown_query
 from tailjit.api.errors import ApiError, api_error
+from tailjit.api.receivers import ReceiverSecrets, receiver_routes
 from tailjit.api.views import plan_json, request_json
 from tailjit.durations import parse_duration
 from tailjit.errors import InvalidInput
@@ -296,8 +297,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(backend: Backend, auth: Authenticator) -> Starlette:
-    """The API as an ASGI app (see the module docstring and the contract's "HTTP API")."""
+def create_app(
+    backend: Backend, auth: Authenticator, receivers: ReceiverSecrets | None = None
+) -> Starlette:
+    """The API as an ASGI app (see the module docstring and the contract's "HTTP API"), with
+    the receivers of `tailjit.api.receivers` (off unless their secrets are given) and
+    ``/metrics``."""
     api = _Api(backend, auth)
     comment, duration = {"comment": _TEXT}, {"duration": _REQUIRED}
     actions = {
@@ -324,5 +329,6 @@ def create_app(backend: Backend, auth: Authenticator) -> Starlette:
         Route("/v1/plan", api.v1(api.plan), methods=["GET"]),
         Route("/v1/audit", api.v1(api.audit), methods=["GET"]),
         Route("/v1/reconcile", api.v1(api.reconcile), methods=["POST"]),
+        *receiver_routes(backend, receivers or ReceiverSecrets()),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

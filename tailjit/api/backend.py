@@ -7,9 +7,11 @@ reconcile loop, readiness, the tailnet's view of targets and access) goes throug
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
+from tailjit.identity import IdentityEvent
 from tailjit.ids import Login
 from tailjit.store import Store
 from tailjit.targets import Target
@@ -50,6 +52,22 @@ class Backend(Protocol):
         """What a grant of ``target`` to ``user`` would newly open in the live tailnet, as JSON
         objects (``{"src": login, "dst": "address:ports", "proto": ..., "text": ...}``); empty
         when nothing new opens (the user already has that access)."""
+        ...
+
+    def now(self) -> datetime:
+        """The daemon's clock (webhook timestamps are checked against it)."""
+        ...
+
+    def identity(self, events: Sequence[IdentityEvent]) -> None:
+        """Queue authenticated identity events for the daemon to apply; returns at once."""
+        ...
+
+    def count_webhook(self, source: str, outcome: str, reason: str = "") -> None:
+        """Count a webhook delivery, ``accepted`` or ``rejected`` (with the reason)."""
+        ...
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The Prometheus exposition of the daemon's metrics, and its content type."""
         ...
 
     def plan(self) -> Mapping[str, Any]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tailjit import acl
 from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, Value, parse
+from tailjit.identity import IdentityEvent
 from tailjit.ids import GrantId, GroupName, HostAlias, Login, Tag
 from tailjit.plan import (
     AddEntries,
@@ -93,9 +94,30 @@ def _groups_of(policy: Mapping[str, Any]) -> dict[str, frozenset[Login]]:
 class DaemonBackend:
     """`tailjit.api.Backend` over a running loop; ``workflow`` returns the current service."""
 
-    def __init__(self, loop: ReconcileLoop, workflow: Callable[[], Workflow]) -> None:
+    def __init__(
+        self,
+        loop: ReconcileLoop,
+        workflow: Callable[[], Workflow],
+        *,
+        identity: Callable[[Sequence[IdentityEvent]], None] = lambda events: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._loop = loop
         self._workflow = workflow
+        self._identity = identity
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def identity(self, events: Sequence[IdentityEvent]) -> None:
+        self._identity(events)
+
+    def count_webhook(self, source: str, outcome: str, reason: str = "") -> None:
+        self._loop.metrics.count_webhook(source, outcome, reason)
+
+    def metrics(self) -> tuple[bytes, str]:
+        return self._loop.metrics.render()
 
     @property
     def workflow(self) -> Workflow:

@@ -27,16 +27,19 @@ from typing import Any
 
 import httpx
 import schedule
+from pydantic import SecretStr
 
-from tailjit.api import Authenticator, create_app
+from tailjit.api import Authenticator, ReceiverSecrets, create_app
 from tailjit.api.server import ThreadedServer, bind, url_of
 from tailjit.config import DaemonConfig
 from tailjit.daemon import systemd
 from tailjit.daemon.backend import DaemonBackend, LiveDirectory
+from tailjit.daemon.identity import IdentityDirectory, IdentityService
 from tailjit.daemon.loop import LoopSettings, ReconcileLoop
 from tailjit.eligibility import EligibilityInvalid, EligibilityPolicy, load_policy
 from tailjit.errors import TailjitError
 from tailjit.ids import GrantId, Login, RequestId
+from tailjit.metrics import Metrics
 from tailjit.store import Store
 from tailjit.tailscale import TailscaleClient
 from tailjit.workflow import Workflow
@@ -50,6 +53,10 @@ KEY_BYTES = 32
 
 class DaemonError(TailjitError):
     """The daemon cannot start: a missing policy, no admin, an unusable state directory."""
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def utc_now() -> datetime:
@@ -128,10 +135,21 @@ class Daemon:
                 policy_file=str(config.policy),
             ),
             clock=clock,
+            metrics=Metrics(request_counts=self.store.counts),
         )
-        self.directory = LiveDirectory(lambda: self.loop.view)
+        self.directory = IdentityDirectory(self.store, LiveDirectory(lambda: self.loop.view))
         self.workflow = self._workflow(self.policy)
-        self.backend = DaemonBackend(self.loop, lambda: self.workflow)
+        self.identity = IdentityService(
+            store=self.store,
+            workflow=lambda: self.workflow,
+            wake=self.loop.wake,
+            verify_now=self.loop.wake,
+            clock=clock,
+            groups=config.receivers.groups,
+        )
+        self.backend = DaemonBackend(
+            self.loop, lambda: self.workflow, identity=self.identity.submit, clock=clock
+        )
         self._server: ThreadedServer | None = None
         self.url = ""
         self.reload_requested = threading.Event()
@@ -189,7 +207,16 @@ class Daemon:
             trust_identity_header=self.config.trust_identity_header,
             listening_on_loopback=listen.is_loopback,
         )
-        self._server = ThreadedServer(create_app(self.backend, auth), sock, name="tailjit-api")
+        receivers = self.config.receivers
+        secrets_of = ReceiverSecrets(
+            okta_header=receivers.okta_header,
+            okta_secret=_plain(receivers.okta_secret),
+            generic_secret=_plain(receivers.generic_secret),
+            tailscale_secret=_plain(receivers.tailscale_secret),
+        )
+        app = create_app(self.backend, auth, secrets_of)
+        self.identity.start()
+        self._server = ThreadedServer(app, sock, name="tailjit-api")
         self._server.start()
         self._write_discovery()
         self._audit("daemon.started", "daemon", f"serving the API at {self.url}")
@@ -246,6 +273,7 @@ class Daemon:
             self._server.stop()
             self._server = None
             self._audit("daemon.stopped", "daemon", "stopped")
+        self.identity.stop()
         self.store.close()
         self.http.close()
 

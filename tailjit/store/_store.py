@@ -191,6 +191,12 @@ class Store:
             rows = conn.execute(sql + " ORDER BY created_at, id", args).fetchall()
         return [_load(body) for (body,) in rows]
 
+    def counts(self) -> dict[str, int]:
+        """How many requests are in each state (states with none are absent)."""
+        with self._db.reading() as conn:
+            rows = conn.execute("SELECT state, count(*) FROM requests GROUP BY state").fetchall()
+        return {str(state): int(count) for state, count in rows}
+
     def active(self) -> list[Request]:
         """The active grants: what the reconcile loop must see in the tailnet."""
         return self.find(states=[State.ACTIVE])

@@ -1,0 +1,171 @@
+"""The receivers of identity providers and Tailscale, and ``/metrics``, on the daemon's listener.
+
+Each receiver authenticates a delivery its own way (Okta: a header secret; Standard Webhooks and
+Tailscale: an HMAC signature with a timestamp window), never with the API's bearer tokens. A
+receiver whose secret is not configured answers 404, as if it were not there. The body is read
+up to `tailjit.identity.MAX_BODY_BYTES`; a refused delivery gets a 4xx whose JSON names what was
+wrong (401 for authentication, 400 for the body, 413 for the size) and changes nothing. An
+accepted one is parsed, handed to the backend's queue and answered at once (Okta waits three
+seconds at most): 204 for Okta, 202 for the others. Every outcome is counted in the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tailjit.api.backend import Backend
+from tailjit.identity import (
+    MAX_BODY_BYTES,
+    DeliveryRejected,
+    IdentityEvent,
+    Reason,
+    Source,
+    okta,
+    signed,
+    tailscale_events,
+)
+
+__all__ = ["ReceiverSecrets", "receiver_routes"]
+
+_STATUS = {
+    Reason.MISSING_HEADER: 401,
+    Reason.MALFORMED_HEADER: 401,
+    Reason.BAD_SIGNATURE: 401,
+    Reason.WRONG_SECRET: 401,
+    Reason.STALE_TIMESTAMP: 401,
+    Reason.TOO_LARGE: 413,
+    Reason.MALFORMED_BODY: 400,
+    Reason.UNKNOWN_EVENT: 400,
+}
+
+
+@dataclass(frozen=True)
+class ReceiverSecrets:
+    """The receivers' secrets (None: that receiver is off)."""
+
+    okta_header: str = "Authorization"
+    okta_secret: str | None = None
+    generic_secret: str | None = None
+    tailscale_secret: str | None = None
+
+    def __repr__(self) -> str:
+        on = [name for name in ("okta", "generic", "tailscale") if getattr(self, f"{name}_secret")]
+        return f"ReceiverSecrets(on={on})"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refused(status: int, reason: str, message: str) -> JSONResponse:
+    body = {"error": {"code": reason, "message": message, "field": None}}
+    return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
+
+
+class _Receivers:
+    def __init__(self, backend: Backend, secrets: ReceiverSecrets) -> None:
+        self.backend = backend
+        self.secrets = secrets
+
+    def receiver(
+        self,
+        source: Source,
+        secret: str | None,
+        handle: Callable[[Request, bytes, str], list[IdentityEvent]],
+        accepted: int = 202,
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A POST endpoint: read, authenticate and parse with ``handle``, queue, answer."""
+
+        async def endpoint(request: Request) -> Response:
+            if secret is None:
+                return _refused(404, "not-found", f"the {source} receiver is not configured")
+            try:
+                body = await _body(request)
+                events = handle(request, body, secret)
+            except _TooLarge:
+                self.backend.count_webhook(str(source), "rejected", str(Reason.TOO_LARGE))
+                return _refused(413, str(Reason.TOO_LARGE), f"over {MAX_BODY_BYTES} bytes")
+            except DeliveryRejected as rejected:
+                self.backend.count_webhook(str(source), "rejected", str(rejected.reason))
+                return _refused(_STATUS[rejected.reason], str(rejected.reason), rejected.message)
+            self.backend.identity(events)
+            self.backend.count_webhook(str(source), "accepted")
+            return Response(status_code=accepted)
+
+        return endpoint
+
+    # --- Okta ------------------------------------------------------------------------------
+
+    def okta_check(self, request: Request) -> Response:
+        """The one-time verification GET: the configured secret, then the challenge echoed."""
+        secret = self.secrets.okta_secret
+        if secret is None:
+            return _refused(404, "not-found", "the okta receiver is not configured")
+        try:
+            okta.check_secret(request.headers, header_name=self.secrets.okta_header, secret=secret)
+            answer = okta.verification_response(request.headers)
+        except DeliveryRejected as rejected:
+            self.backend.count_webhook("okta", "rejected", str(rejected.reason))
+            return _refused(_STATUS[rejected.reason], str(rejected.reason), rejected.message)
+        return JSONResponse(answer)
+
+    def okta(self, request: Request, body: bytes, secret: str) -> list[IdentityEvent]:
+        okta.check_secret(request.headers, header_name=self.secrets.okta_header, secret=secret)
+        return list(okta.parse_delivery(body).events)
+
+    # --- Standard Webhooks and Tailscale ---------------------------------------------------
+
+    def generic(self, request: Request, body: bytes, secret: str) -> list[IdentityEvent]:
+        delivery = signed.verify(request.headers, body, secret=secret, now=self.backend.now())
+        return signed.parse_event(body, delivery)
+
+    def tailscale(self, request: Request, body: bytes, secret: str) -> list[IdentityEvent]:
+        tailscale_events.verify(request.headers, body, secret=secret, now=self.backend.now())
+        delivery = tailscale_events.delivery_id(body)
+        return list(tailscale_events.parse_events(body, delivery).events)
+
+    # --- metrics ---------------------------------------------------------------------------
+
+    async def metrics(self, request: Request) -> Response:
+        body, content_type = self.backend.metrics()
+        return Response(body, headers={"Content-Type": content_type})
+
+
+def _sync(handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return handler(request)
+
+    return endpoint
+
+
+def receiver_routes(backend: Backend, secrets: ReceiverSecrets) -> list[Route]:
+    """The receivers' routes, at their documented paths."""
+    receivers = _Receivers(backend, secrets)
+    okta_post = receivers.receiver(Source.OKTA, secrets.okta_secret, receivers.okta, 204)
+    generic = receivers.receiver(Source.GENERIC, secrets.generic_secret, receivers.generic)
+    tailscale = receivers.receiver(Source.TAILSCALE, secrets.tailscale_secret, receivers.tailscale)
+    return [
+        Route("/v1/webhooks/okta", _sync(receivers.okta_check), methods=["GET"]),
+        Route("/v1/webhooks/okta", okta_post, methods=["POST"]),
+        Route("/v1/webhooks/generic", generic, methods=["POST"]),
+        Route("/v1/webhooks/tailscale", tailscale, methods=["POST"]),
+        Route("/metrics", receivers.metrics, methods=["GET"]),
+    ]

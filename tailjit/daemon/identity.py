@@ -1,0 +1,180 @@
+"""Applying what identity sources report: membership, user lifecycle, and their consequences.
+
+Receivers verify and parse a delivery and hand its `IdentityEvent` values to
+`IdentityService.submit`, which returns at once (Okta allows three seconds); a worker thread
+applies them in order. Each event is applied once, whatever the retries: its source and key are
+recorded in the store first (`IdentityStore.first_delivery`, which survives restarts). A
+membership change or a deactivation is stored and audited with its delivery id, then the
+user's live requests are checked again (`Workflow.end_ineligible`): a grant that depended on
+the membership is revoked, a pending request cancelled, and the reconcile loop is woken, so the
+tailnet changes within one wake-up.
+
+`IdentityDirectory` is the group directory the workflow asks: for a group an identity source
+has reported, the source's view; for any other, the live tailnet policy's ``groups``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+
+from tailjit.errors import InvalidInput
+from tailjit.identity import EventKind, IdentityEvent
+from tailjit.ids import GroupName, Login
+from tailjit.requests import Directory
+from tailjit.store import Store
+from tailjit.workflow import Workflow
+
+__all__ = ["IdentityDirectory", "IdentityService", "group_name"]
+
+log = logging.getLogger("tailjit.identity")
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.@+-]+")
+
+
+def group_name(name: str, mapping: Mapping[str, str]) -> GroupName | None:
+    """The tailnet group an identity provider's group stands for: ``mapping`` first (by the
+    provider's name), else ``group:<name>`` with anything a group name cannot hold turned into
+    ``-``; None when nothing valid is left."""
+    if name in mapping:
+        return GroupName(mapping[name])
+    bare = name.removeprefix("group:")
+    try:
+        return GroupName("group:" + _NOT_NAME.sub("-", bare).strip("-"))
+    except InvalidInput:
+        return None
+
+
+class IdentityDirectory:
+    """The groups the workflow sees (module docstring)."""
+
+    def __init__(self, store: Store, tailnet: Directory) -> None:
+        self._store = store
+        self._tailnet = tailnet
+
+    def members(self, group: GroupName) -> frozenset[Login]:
+        identity = self._store.identity
+        if str(group) in identity.managed_groups():
+            return frozenset(
+                login
+                for login in identity.members(str(group))
+                if not identity.is_deactivated(login)
+            )
+        return self._tailnet.members(group)
+
+
+class _Marker:
+    """Queued by `IdentityService.drain`: set once every earlier event is applied."""
+
+    def __init__(self, done: threading.Event) -> None:
+        self.done = done
+
+
+class IdentityService:
+    """Applies identity events on a worker thread (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        workflow: Callable[[], Workflow],
+        wake: Callable[[], None],
+        verify_now: Callable[[], None],
+        clock: Callable[[], datetime],
+        groups: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self._workflow = workflow
+        self._wake = wake
+        self._verify_now = verify_now
+        self._clock = clock
+        self._groups = dict(groups or {})
+        self._queue: queue.Queue[IdentityEvent | _Marker | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.applied = 0
+        self.duplicates = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tailjit-identity", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def submit(self, events: Iterable[IdentityEvent]) -> None:
+        """Queue ``events`` for the worker; returns at once."""
+        for event in events:
+            self._queue.put(event)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every event submitted so far is applied (tests and benchmarks)."""
+        done = threading.Event()
+        self._queue.put(_Marker(done))
+        done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            if isinstance(event, _Marker):
+                event.done.set()
+                continue
+            try:
+                self.apply(event)
+            except Exception:  # one bad event must not stop the others
+                log.exception("could not apply %s from %s", event.kind, event.source)
+
+    def apply(self, event: IdentityEvent) -> bool:
+        """Apply one event now; False when it was a duplicate (already applied)."""
+        now = self._clock()
+        identity = self._store.identity
+        if not identity.first_delivery(str(event.source), event.key, now):
+            self.duplicates += 1
+            return False
+        self.applied += 1
+        kind, source, delivery = event.kind, str(event.source), event.delivery
+        if kind is EventKind.POLICY_UPDATED:
+            self._verify_now()
+            return True
+        if event.login is None:
+            log.warning("%s from %s without a login: ignored", kind, source)
+            return True
+        login = Login(event.login.lower())
+        if kind in (EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED):
+            group = group_name(event.group or "", self._groups)
+            if group is None:
+                log.warning("%s: group %r has no tailnet name: ignored", kind, event.group)
+                return True
+            if kind is EventKind.MEMBER_ADDED:
+                identity.add_member(str(group), login, source, delivery, now)
+                return True
+            identity.remove_member(str(group), login, source, delivery, now)
+        elif kind is EventKind.USER_DEACTIVATED:
+            identity.deactivate(login, source, delivery, now)
+        elif kind is EventKind.USER_REACTIVATED:
+            identity.reactivate(login, source, delivery, now)
+            return True
+        self._recheck(login, f"{source}:{delivery}", kind)
+        return True
+
+    def _recheck(self, login: Login, actor: str, kind: EventKind) -> None:
+        workflow = self._workflow()
+        deactivated = self._store.identity.is_deactivated(login)
+        plans = workflow.end_ineligible(
+            login,
+            groups=workflow.groups_of(login),
+            deactivated=deactivated,
+            actor=actor,
+            reason=f"{kind} reported by {actor}",
+        )
+        if plans:
+            log.info("%s: %d request(s) of %s ended", kind, len(plans), login)
+            self._wake()
