@@ -66,6 +66,12 @@ class Backend(Protocol):
         """Count a webhook delivery, ``accepted`` or ``rejected`` (with the reason)."""
         ...
 
+    def scim(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, Any] | None]:
+        """A SCIM request below ``/scim/v2`` (already authenticated): status and body."""
+        ...
+
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition of the daemon's metrics, and its content type."""
         ...

@@ -1,7 +1,8 @@
 """The receivers of identity providers and Tailscale, and ``/metrics``, on the daemon's listener.
 
-Each receiver authenticates a delivery its own way (Okta: a header secret; Standard Webhooks and
-Tailscale: an HMAC signature with a timestamp window), never with the API's bearer tokens. A
+Each receiver authenticates a delivery its own way (Okta: a header secret; SCIM: its own bearer
+token; Standard Webhooks and Tailscale: an HMAC signature with a timestamp window), never with
+the API's bearer tokens. A
 receiver whose secret is not configured answers 404, as if it were not there. The body is read
 up to `tailjit.identity.MAX_BODY_BYTES`; a refused delivery gets a 4xx whose JSON names what was
 wrong (401 for authentication, 400 for the body, 413 for the size) and changes nothing. An
@@ -11,9 +12,12 @@ seconds at most): 204 for Okta, 202 for the others. Every outcome is counted in 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,6 +33,9 @@ from tailjit.identity import (
     signed,
     tailscale_events,
 )
+from tailjit.identity.scim import CONTENT_TYPE as SCIM_CONTENT_TYPE
+from tailjit.identity.scim import error_body as scim_error
+from tailjit.identity.wire import same_secret
 
 __all__ = ["ReceiverSecrets", "receiver_routes"]
 
@@ -50,12 +57,13 @@ class ReceiverSecrets:
 
     okta_header: str = "Authorization"
     okta_secret: str | None = None
+    scim_token: str | None = None
     generic_secret: str | None = None
     tailscale_secret: str | None = None
 
     def __repr__(self) -> str:
         on = [name for name in ("okta", "generic", "tailscale") if getattr(self, f"{name}_secret")]
-        return f"ReceiverSecrets(on={on})"
+        return f"ReceiverSecrets(on={on + (['scim'] if self.scim_token else [])})"
 
 
 class _TooLarge(Exception):
@@ -142,11 +150,41 @@ class _Receivers:
         delivery = tailscale_events.delivery_id(body)
         return list(tailscale_events.parse_events(body, delivery).events)
 
+    # --- SCIM ------------------------------------------------------------------------------
+
+    async def scim(self, request: Request) -> Response:
+        """``/scim/v2/...``: bearer-token authentication, then the SCIM directory."""
+        token = self.secrets.scim_token
+        if token is None:
+            return _scim(404, scim_error(404, "SCIM is not configured"))
+        offered = request.headers.get("authorization", "")
+        if not same_secret(offered.removeprefix("Bearer ").strip(), token):
+            self.backend.count_webhook("scim", "rejected", str(Reason.WRONG_SECRET))
+            return _scim(401, scim_error(401, "missing or wrong bearer token"))
+        try:
+            body = await _body(request)
+        except _TooLarge:
+            self.backend.count_webhook("scim", "rejected", str(Reason.TOO_LARGE))
+            return _scim(413, scim_error(413, f"over {MAX_BODY_BYTES} bytes"))
+        path = "/" + request.path_params["path"]
+        status, answer = await run_in_threadpool(
+            self.backend.scim, request.method, path, dict(request.query_params), body
+        )
+        outcome = "accepted" if status < 400 else "rejected"
+        self.backend.count_webhook("scim", outcome, "" if status < 400 else str(status))
+        return _scim(status, answer)
+
     # --- metrics ---------------------------------------------------------------------------
 
     async def metrics(self, request: Request) -> Response:
         body, content_type = self.backend.metrics()
         return Response(body, headers={"Content-Type": content_type})
+
+
+def _scim(status: int, body: Mapping[str, Any] | None) -> Response:
+    if body is None:
+        return Response(status_code=status)
+    return Response(json.dumps(body), status, media_type=SCIM_CONTENT_TYPE)
 
 
 def _sync(handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
@@ -167,5 +205,10 @@ def receiver_routes(backend: Backend, secrets: ReceiverSecrets) -> list[Route]:
         Route("/v1/webhooks/okta", okta_post, methods=["POST"]),
         Route("/v1/webhooks/generic", generic, methods=["POST"]),
         Route("/v1/webhooks/tailscale", tailscale, methods=["POST"]),
+        Route(
+            "/scim/v2/{path:path}",
+            receivers.scim,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        ),
         Route("/metrics", receivers.metrics, methods=["GET"]),
     ]

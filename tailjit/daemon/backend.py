@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tailjit import acl
+from tailjit.daemon.identity import ScimService
 from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, Value, parse
@@ -100,11 +101,13 @@ class DaemonBackend:
         workflow: Callable[[], Workflow],
         *,
         identity: Callable[[Sequence[IdentityEvent]], None] = lambda events: None,
+        scim: ScimService | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._loop = loop
         self._workflow = workflow
         self._identity = identity
+        self._scim = scim
         self._clock = clock
 
     def now(self) -> datetime:
@@ -115,6 +118,14 @@ class DaemonBackend:
 
     def count_webhook(self, source: str, outcome: str, reason: str = "") -> None:
         self._loop.metrics.count_webhook(source, outcome, reason)
+
+    def scim(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, Any] | None]:
+        if self._scim is None:
+            return 404, None
+        result = self._scim.handle(method, path, query, body)
+        return result.status, result.body
 
     def metrics(self) -> tuple[bytes, str]:
         return self._loop.metrics.render()

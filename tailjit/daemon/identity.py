@@ -19,17 +19,19 @@ import logging
 import queue
 import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from tailjit.errors import InvalidInput
 from tailjit.identity import EventKind, IdentityEvent
+from tailjit.identity.scim import ScimDirectory, ScimResult
 from tailjit.ids import GroupName, Login
 from tailjit.requests import Directory
 from tailjit.store import Store
 from tailjit.workflow import Workflow
 
-__all__ = ["IdentityDirectory", "IdentityService", "group_name"]
+__all__ = ["IdentityDirectory", "IdentityService", "ScimService", "group_name"]
 
 log = logging.getLogger("tailjit.identity")
 
@@ -178,3 +180,36 @@ class IdentityService:
         if plans:
             log.info("%s: %d request(s) of %s ended", kind, len(plans), login)
             self._wake()
+
+
+class ScimService:
+    """The SCIM endpoints' state: one `ScimDirectory`, persisted in the store after every
+    change, requests handled one at a time; the events go to the identity service."""
+
+    DOCUMENT = "scim"
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        submit: Callable[[Iterable[IdentityEvent]], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._submit = submit
+        self._clock = clock
+        self._lock = threading.Lock()
+        saved = store.identity.load_document(self.DOCUMENT)
+        self._directory = ScimDirectory() if saved is None else ScimDirectory.from_json(saved)
+
+    def handle(self, method: str, path: str, query: Mapping[str, str], body: bytes) -> ScimResult:
+        with self._lock:
+            delivery = f"scim-{uuid.uuid4().hex}"
+            result = self._directory.handle(
+                method, path, query=query, body=body, now=self._clock(), delivery=delivery
+            )
+            if method.upper() != "GET" and result.status < 300:
+                self._store.identity.save_document(self.DOCUMENT, self._directory.to_json())
+        if result.events:
+            self._submit(result.events)
+        return result

@@ -34,7 +34,7 @@ from tailjit.api.server import ThreadedServer, bind, url_of
 from tailjit.config import DaemonConfig
 from tailjit.daemon import systemd
 from tailjit.daemon.backend import DaemonBackend, LiveDirectory
-from tailjit.daemon.identity import IdentityDirectory, IdentityService
+from tailjit.daemon.identity import IdentityDirectory, IdentityService, ScimService
 from tailjit.daemon.loop import LoopSettings, ReconcileLoop
 from tailjit.eligibility import EligibilityInvalid, EligibilityPolicy, load_policy
 from tailjit.errors import TailjitError
@@ -147,8 +147,13 @@ class Daemon:
             clock=clock,
             groups=config.receivers.groups,
         )
+        self.scim = ScimService(store=self.store, submit=self.identity.submit, clock=clock)
         self.backend = DaemonBackend(
-            self.loop, lambda: self.workflow, identity=self.identity.submit, clock=clock
+            self.loop,
+            lambda: self.workflow,
+            identity=self.identity.submit,
+            scim=self.scim,
+            clock=clock,
         )
         self._server: ThreadedServer | None = None
         self.url = ""
@@ -211,6 +216,7 @@ class Daemon:
         secrets_of = ReceiverSecrets(
             okta_header=receivers.okta_header,
             okta_secret=_plain(receivers.okta_secret),
+            scim_token=_plain(receivers.scim_token),
             generic_secret=_plain(receivers.generic_secret),
             tailscale_secret=_plain(receivers.tailscale_secret),
         )

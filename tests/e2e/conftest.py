@@ -237,16 +237,20 @@ def sandbox_process(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
 
 @pytest.fixture
 def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
-    """Start a daemon process against ``sandbox``; ``env`` adds or overrides variables."""
+    """Start a daemon process against ``sandbox``; ``env`` adds or overrides variables,
+    ``config_extra`` is appended to its TOML configuration."""
     started: list[Daemon] = []
 
-    def start(sandbox: Sandbox, *, name: str = "daemon", **env: str) -> Daemon:
+    def start(
+        sandbox: Sandbox, *, name: str = "daemon", config_extra: str = "", **env: str
+    ) -> Daemon:
         state_dir = tmp_path / name
         state_dir.mkdir(exist_ok=True)
         tokens = {user: f"token-of-{user.split('@')[0]}-{name}" for user in USERS}
         config = tmp_path / f"{name}.toml"
         config.write_text(
             "".join(f'[[tokens]]\nlogin = "{u}"\ntoken = "{t}"\n\n' for u, t in tokens.items())
+            + config_extra
         )
         environment = {
             **_base_env(),
