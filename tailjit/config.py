@@ -58,7 +58,8 @@ Keys (TOML key / environment variable / default):
     Webhooks secret (``whsec_…``); ``tailscale_secret`` / ``tailscale_secret_file``: the
     Tailscale webhook secret; ``slack_signing_secret`` / ``slack_signing_secret_file``,
     ``slack_bot_token`` / ``slack_bot_token_file`` with ``slack_channel``, or
-    ``slack_webhook_url`` / ``slack_webhook_url_file``; ``groups``: a table mapping an identity
+    ``slack_webhook_url`` / ``slack_webhook_url_file`` (``slack_api_url``, default
+    ``https://slack.com/api``, is where the bot token's Web API calls go); ``groups``: a table mapping an identity
     provider's group name to a tailnet group (``"On-call" = "group:oncall"``; unmapped names
     become ``group:<name>``); ``slack_users``: a table mapping a Slack user id to a login
     (``U0123ABC = "alice@example.com"``; others are matched by their email).
@@ -217,6 +218,7 @@ class ReceiverSettings(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
     slack_channel: str | None = None
+    slack_api_url: str = "https://slack.com/api"
     groups: dict[str, str] = Field(default_factory=dict)
     slack_users: dict[str, str] = Field(default_factory=dict)
 
@@ -313,7 +315,7 @@ _RECEIVER_KEYS = frozenset(
     (
         *_RECEIVER_SECRETS,
         *(f"{key}_file" for key in _RECEIVER_SECRETS),
-        *("okta_header", "slack_channel", "groups", "slack_users"),
+        *("okta_header", "slack_channel", "slack_api_url", "groups", "slack_users"),
     )
 )
 _PLAIN_TAILSCALE_KEYS = {
@@ -653,7 +655,7 @@ def _receivers(document: Mapping[str, object], file: Path | None) -> ReceiverSet
         secret = _secret_pair(table, key, where, _Where(f"receivers.{key}_file", file))
         if secret is not None:
             values[key] = secret
-    for key in ("okta_header", "slack_channel"):
+    for key in ("okta_header", "slack_channel", "slack_api_url"):
         if key in table:
             values[key] = _expect(str, table[key], _Where(f"receivers.{key}", file), "a string")
     groups: dict[str, str] = {}

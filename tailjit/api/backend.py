@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from tailjit.identity import IdentityEvent
+from tailjit.identity import IdentityEvent, Interaction
 from tailjit.ids import Login
 from tailjit.store import Store
 from tailjit.targets import Target
@@ -70,6 +70,10 @@ class Backend(Protocol):
         self, method: str, path: str, query: Mapping[str, str], body: bytes
     ) -> tuple[int, Mapping[str, Any] | None]:
         """A SCIM request below ``/scim/v2`` (already authenticated): status and body."""
+        ...
+
+    def slack_click(self, click: Interaction) -> str:
+        """A verified Slack button click: approve or deny as the mapped user; one line back."""
         ...
 
     def metrics(self) -> tuple[bytes, str]:

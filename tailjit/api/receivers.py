@@ -31,6 +31,7 @@ from tailjit.identity import (
     Source,
     okta,
     signed,
+    slack,
     tailscale_events,
 )
 from tailjit.identity.scim import CONTENT_TYPE as SCIM_CONTENT_TYPE
@@ -58,12 +59,15 @@ class ReceiverSecrets:
     okta_header: str = "Authorization"
     okta_secret: str | None = None
     scim_token: str | None = None
+    slack_signing_secret: str | None = None
     generic_secret: str | None = None
     tailscale_secret: str | None = None
 
     def __repr__(self) -> str:
         on = [name for name in ("okta", "generic", "tailscale") if getattr(self, f"{name}_secret")]
-        return f"ReceiverSecrets(on={on + (['scim'] if self.scim_token else [])})"
+        on += ["scim"] if self.scim_token else []
+        on += ["slack"] if self.slack_signing_secret else []
+        return f"ReceiverSecrets(on={on})"
 
 
 class _TooLarge(Exception):
@@ -174,6 +178,28 @@ class _Receivers:
         self.backend.count_webhook("scim", outcome, "" if status < 400 else str(status))
         return _scim(status, answer)
 
+    # --- Slack -----------------------------------------------------------------------------
+
+    async def slack(self, request: Request) -> Response:
+        """A button click: Slack's signature, then the approval as the clicking user. Slack
+        shows nothing of the answer; the outcome goes into the message itself."""
+        secret = self.secrets.slack_signing_secret
+        if secret is None:
+            return _refused(404, "not-found", "the slack receiver is not configured")
+        try:
+            body = await _body(request)
+            slack.verify(request.headers, body, signing_secret=secret, now=self.backend.now())
+            click = slack.parse_interaction(body)
+        except _TooLarge:
+            self.backend.count_webhook("slack", "rejected", str(Reason.TOO_LARGE))
+            return _refused(413, str(Reason.TOO_LARGE), f"over {MAX_BODY_BYTES} bytes")
+        except DeliveryRejected as rejected:
+            self.backend.count_webhook("slack", "rejected", str(rejected.reason))
+            return _refused(_STATUS[rejected.reason], str(rejected.reason), rejected.message)
+        self.backend.count_webhook("slack", "accepted")
+        outcome = await run_in_threadpool(self.backend.slack_click, click)
+        return JSONResponse({"text": outcome})
+
     # --- metrics ---------------------------------------------------------------------------
 
     async def metrics(self, request: Request) -> Response:
@@ -210,5 +236,6 @@ def receiver_routes(backend: Backend, secrets: ReceiverSecrets) -> list[Route]:
             receivers.scim,
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         ),
+        Route("/v1/slack/interactions", receivers.slack, methods=["POST"]),
         Route("/metrics", receivers.metrics, methods=["GET"]),
     ]

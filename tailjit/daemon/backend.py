@@ -20,7 +20,7 @@ from tailjit.daemon.identity import ScimService
 from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, Value, parse
-from tailjit.identity import IdentityEvent
+from tailjit.identity import IdentityEvent, Interaction
 from tailjit.ids import GrantId, GroupName, HostAlias, Login, Tag
 from tailjit.plan import (
     AddEntries,
@@ -102,12 +102,14 @@ class DaemonBackend:
         *,
         identity: Callable[[Sequence[IdentityEvent]], None] = lambda events: None,
         scim: ScimService | None = None,
+        slack: Callable[[Interaction], str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._loop = loop
         self._workflow = workflow
         self._identity = identity
         self._scim = scim
+        self._slack = slack
         self._clock = clock
 
     def now(self) -> datetime:
@@ -126,6 +128,9 @@ class DaemonBackend:
             return 404, None
         result = self._scim.handle(method, path, query, body)
         return result.status, result.body
+
+    def slack_click(self, click: Interaction) -> str:
+        return "Slack is not configured" if self._slack is None else self._slack(click)
 
     def metrics(self) -> tuple[bytes, str]:
         return self._loop.metrics.render()

@@ -36,10 +36,12 @@ from tailjit.daemon import systemd
 from tailjit.daemon.backend import DaemonBackend, LiveDirectory
 from tailjit.daemon.identity import IdentityDirectory, IdentityService, ScimService
 from tailjit.daemon.loop import LoopSettings, ReconcileLoop
+from tailjit.daemon.slack import SlackBridge
 from tailjit.eligibility import EligibilityInvalid, EligibilityPolicy, load_policy
 from tailjit.errors import TailjitError
 from tailjit.ids import GrantId, Login, RequestId
 from tailjit.metrics import Metrics
+from tailjit.notify import SlackNotifier
 from tailjit.store import Store
 from tailjit.tailscale import TailscaleClient
 from tailjit.workflow import Workflow
@@ -148,11 +150,13 @@ class Daemon:
             groups=config.receivers.groups,
         )
         self.scim = ScimService(store=self.store, submit=self.identity.submit, clock=clock)
+        self.slack = self._slack_bridge()
         self.backend = DaemonBackend(
             self.loop,
             lambda: self.workflow,
             identity=self.identity.submit,
             scim=self.scim,
+            slack=None if self.slack is None else self.slack.click,
             clock=clock,
         )
         self._server: ThreadedServer | None = None
@@ -189,6 +193,28 @@ class Daemon:
             tokens[read_or_create(path, lambda: secrets.token_urlsafe(32))] = self.admin
         return tokens
 
+    def _slack_bridge(self) -> SlackBridge | None:
+        """Slack notifications and clicks, when a bot token or an incoming webhook is set."""
+        receivers = self.config.receivers
+        token, webhook = _plain(receivers.slack_bot_token), _plain(receivers.slack_webhook_url)
+        if token is None and webhook is None:
+            return None
+        notifier = SlackNotifier(
+            self.http,
+            token=token,
+            webhook_url=None if token is not None else webhook,
+            channel=receivers.slack_channel,
+            api_url=receivers.slack_api_url,
+        )
+        return SlackBridge(
+            store=self.store,
+            workflow=lambda: self.workflow,
+            notifier=notifier,
+            users=receivers.slack_users,
+            clock=self.clock,
+            wake=self.loop.wake,
+        )
+
     def _workflow(self, policy: EligibilityPolicy) -> Workflow:
         return Workflow(
             store=self.store,
@@ -217,11 +243,14 @@ class Daemon:
             okta_header=receivers.okta_header,
             okta_secret=_plain(receivers.okta_secret),
             scim_token=_plain(receivers.scim_token),
+            slack_signing_secret=_plain(receivers.slack_signing_secret),
             generic_secret=_plain(receivers.generic_secret),
             tailscale_secret=_plain(receivers.tailscale_secret),
         )
         app = create_app(self.backend, auth, secrets_of)
         self.identity.start()
+        if self.slack is not None:
+            self.slack.start()
         self._server = ThreadedServer(app, sock, name="tailjit-api")
         self._server.start()
         self._write_discovery()
@@ -280,6 +309,8 @@ class Daemon:
             self._server = None
             self._audit("daemon.stopped", "daemon", "stopped")
         self.identity.stop()
+        if self.slack is not None:
+            self.slack.stop()
         self.store.close()
         self.http.close()
 

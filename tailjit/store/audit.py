@@ -385,13 +385,13 @@ class AuditTrail:
 
     # --- reading --------------------------------------------------------------------------
 
-    def records(self) -> Iterator[AuditRecord]:
-        """Every record, oldest first, including any appended while iterating.
+    def records(self, *, after: int = 0) -> Iterator[AuditRecord]:
+        """Every record after sequence number ``after``, oldest first, including any appended
+        while iterating.
 
         Read in chunks, each under the store's lock but none held between them, so a slow
         consumer never holds up a writer.
         """
-        after = 0
         while True:
             with self._db.reading() as conn:
                 chunk = list(_rows(conn, after=after, limit=_CHUNK))
