@@ -1,0 +1,143 @@
+"""Identity events applied by the daemon: once each, mapped to tailnet groups, with the
+requests that depended on them ended; the directory the workflow sees; SCIM persisted."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tailjit.daemon.identity import IdentityDirectory, IdentityService, ScimService, group_name
+from tailjit.eligibility import load_policy
+from tailjit.identity import EventKind, IdentityEvent, Source
+from tailjit.ids import GroupName, Login
+from tailjit.requests import State, StaticDirectory
+from tailjit.requests.testing import Ids
+from tailjit.sandbox import ManualClock
+from tailjit.store import Store
+from tailjit.targets import parse_target
+from tailjit.workflow import Workflow
+
+ALICE, CAROL = Login("alice@example.com"), Login("carol@example.com")
+ONCALL = GroupName("group:oncall")
+POLICY = b"""{
+  "settings": {"maxDuration": "8h", "pendingTtl": "2h", "admins": ["carol@example.com"]},
+  "eligibilities": [{
+    "name": "oncall-db", "requesters": ["group:oncall"], "destinations": ["db-prod:5432"],
+    "maxDuration": "4h", "approval": {"stages": [{"approvers": ["carol@example.com"]}]},
+  }],
+}"""
+
+
+@pytest.fixture
+def workflow(store: Store, sandbox_clock: ManualClock) -> Workflow:
+    directory = IdentityDirectory(store, StaticDirectory({ONCALL: frozenset({Login("x@y.z")})}))
+    return Workflow(
+        store=store,
+        policy=load_policy(POLICY),
+        directory=directory,
+        ids=Ids().next,
+        clock=sandbox_clock,
+    )
+
+
+@pytest.fixture
+def service(store: Store, workflow: Workflow, sandbox_clock: ManualClock) -> IdentityService:
+    return IdentityService(
+        store=store,
+        workflow=lambda: workflow,
+        wake=lambda: None,
+        verify_now=lambda: None,
+        clock=sandbox_clock,
+        groups={"On-call": "group:oncall"},
+    )
+
+
+def event(kind: EventKind, key: str, *, group: str | None = "On-call") -> IdentityEvent:
+    return IdentityEvent(Source.OKTA, kind, f"delivery-{key}", "ALICE@example.com", group, key)
+
+
+def test_group_names_map_through_the_table_or_become_group_names() -> None:
+    assert group_name("On-call", {"On-call": "group:oncall"}) == "group:oncall"
+    assert group_name("Site Reliability", {}) == "group:Site-Reliability"
+    assert group_name("group:eng", {}) == "group:eng"
+    assert group_name("!!!", {}) is None
+
+
+def test_a_group_a_source_reports_replaces_the_tailnets_view_of_it(
+    service: IdentityService, workflow: Workflow
+) -> None:
+    assert workflow.directory.members(ONCALL) == {Login("x@y.z")}  # the tailnet policy's
+
+    assert service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+
+    assert workflow.directory.members(ONCALL) == {ALICE}
+
+
+def test_an_event_is_applied_once_whatever_the_retries(
+    service: IdentityService, store: Store
+) -> None:
+    assert service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+    assert not service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+
+    added = [r for r in store.audit.records() if r.event == "membership.added"]
+    assert len(added) == 1
+    assert (service.applied, service.duplicates) == (1, 1)
+
+
+def test_a_removal_ends_the_grant_and_the_pending_request_it_allowed(
+    service: IdentityService, workflow: Workflow, store: Store
+) -> None:
+    service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+    target = parse_target("tcp:db-prod:5432")
+    granted = workflow.grant(CAROL, ALICE, target, timedelta(hours=1), reason="INC-1").request
+    pending = workflow.request(ALICE, target, timedelta(hours=1), reason="more").request
+
+    service.apply(event(EventKind.MEMBER_REMOVED, "e2"))
+
+    assert store.get(granted.id).state is State.REVOKED
+    assert store.get(pending.id).state is State.CANCELLED
+    ended = store.get(granted.id).ended
+    assert ended is not None
+    assert ended.actor == "okta:delivery-e2"
+
+
+def test_a_deactivation_ends_everything_and_a_policy_update_verifies_now(
+    store: Store, workflow: Workflow, sandbox_clock: ManualClock
+) -> None:
+    verified: list[int] = []
+    service = IdentityService(
+        store=store,
+        workflow=lambda: workflow,
+        wake=lambda: None,
+        verify_now=lambda: verified.append(1),
+        clock=sandbox_clock,
+    )
+    service.apply(event(EventKind.MEMBER_ADDED, "e1", group="oncall"))
+    target = parse_target("tcp:db-prod:5432")
+    granted = workflow.grant(CAROL, ALICE, target, timedelta(hours=1), reason="INC-1").request
+
+    service.apply(event(EventKind.USER_DEACTIVATED, "e2", group=None))
+    service.apply(IdentityEvent(Source.TAILSCALE, EventKind.POLICY_UPDATED, "d3"))
+
+    assert store.get(granted.id).state is State.REVOKED
+    assert verified == [1]
+    assert workflow.directory.members(ONCALL) == frozenset()
+
+
+def test_the_scim_directory_survives_a_restart(store: Store, sandbox_clock: ManualClock) -> None:
+    submitted: list[IdentityEvent] = []
+    scim = ScimService(store=store, submit=submitted.extend, clock=sandbox_clock)
+    user = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "alice@example.com",
+    }
+    created = scim.handle("POST", "/Users", {}, json.dumps(user).encode())
+    assert created.status == 201
+
+    again = ScimService(store=store, submit=submitted.extend, clock=sandbox_clock)
+    found = again.handle("GET", "/Users", {"filter": 'userName eq "alice@example.com"'}, b"")
+
+    assert found.body is not None
+    assert found.body["totalResults"] == 1
