@@ -59,7 +59,9 @@ Keys (TOML key / environment variable / default):
     Tailscale webhook secret; ``slack_signing_secret`` / ``slack_signing_secret_file``,
     ``slack_bot_token`` / ``slack_bot_token_file`` with ``slack_channel``, or
     ``slack_webhook_url`` / ``slack_webhook_url_file`` (``slack_api_url``, default
-    ``https://slack.com/api``, is where the bot token's Web API calls go); ``groups``: a table mapping an identity
+    ``https://slack.com/api``, is where the bot token's Web API calls go;
+    ``slack_expiring_lead``, seconds or a duration, default ``15m``, is how long before its
+    expiry a grant is announced as expiring); ``groups``: a table mapping an identity
     provider's group name to a tailnet group (``"On-call" = "group:oncall"``; unmapped names
     become ``group:<name>``); ``slack_users``: a table mapping a Slack user id to a login
     (``U0123ABC = "alice@example.com"``; others are matched by their email).
@@ -219,6 +221,7 @@ class ReceiverSettings(BaseModel):
     slack_webhook_url: SecretStr | None = None
     slack_channel: str | None = None
     slack_api_url: str = "https://slack.com/api"
+    slack_expiring_lead: float = 900.0
     groups: dict[str, str] = Field(default_factory=dict)
     slack_users: dict[str, str] = Field(default_factory=dict)
 
@@ -315,7 +318,8 @@ _RECEIVER_KEYS = frozenset(
     (
         *_RECEIVER_SECRETS,
         *(f"{key}_file" for key in _RECEIVER_SECRETS),
-        *("okta_header", "slack_channel", "slack_api_url", "groups", "slack_users"),
+        *("okta_header", "slack_channel", "slack_api_url", "slack_expiring_lead"),
+        *("groups", "slack_users"),
     )
 )
 _PLAIN_TAILSCALE_KEYS = {
@@ -658,6 +662,9 @@ def _receivers(document: Mapping[str, object], file: Path | None) -> ReceiverSet
     for key in ("okta_header", "slack_channel", "slack_api_url"):
         if key in table:
             values[key] = _expect(str, table[key], _Where(f"receivers.{key}", file), "a string")
+    if "slack_expiring_lead" in table:
+        where = _Where("receivers.slack_expiring_lead", file)
+        values["slack_expiring_lead"] = _interval(table["slack_expiring_lead"], where)
     groups: dict[str, str] = {}
     table_of = _expect(dict, table.get("groups", {}), _Where("receivers.groups", file), "a table")
     for name, group in table_of.items():

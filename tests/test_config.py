@@ -457,6 +457,7 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
         tmp_path / "tailjit.toml",
         '[receivers]\nokta_header = "X-Okta-Secret"\nokta_secret = "s3cret"\n'
         'scim_token_file = "scim"\nslack_bot_token = "xoxb-1"\nslack_channel = "#access"\n'
+        'slack_expiring_lead = "30m"\n'
         '[receivers.groups]\n"On-call" = "group:oncall"\n'
         '[receivers.slack_users]\nU0123 = "alice@example.com"\n',
     )
@@ -469,6 +470,7 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
     assert receivers.scim_token.get_secret_value() == "scim-token-123"
     assert receivers.groups == {"On-call": "group:oncall"}
     assert receivers.slack_users == {"U0123": "alice@example.com"}
+    assert receivers.slack_expiring_lead == 1800
     assert "s3cret" not in repr(receivers)
 
 

@@ -21,7 +21,7 @@ import secrets
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,7 @@ class Daemon:
             users=receivers.slack_users,
             clock=self.clock,
             wake=self.loop.wake,
+            lead=timedelta(seconds=receivers.slack_expiring_lead),
         )
 
     def _workflow(self, policy: EligibilityPolicy) -> Workflow:
