@@ -13,6 +13,7 @@ seconds at most): 204 for Okta, 202 for the others. Every outcome is counted in 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from tailjit.identity import (
     MAX_BODY_BYTES,
     DeliveryRejected,
     IdentityEvent,
+    Parsed,
     Reason,
     Source,
     okta,
@@ -39,6 +41,8 @@ from tailjit.identity.scim import error_body as scim_error
 from tailjit.identity.wire import same_secret
 
 __all__ = ["ReceiverSecrets", "receiver_routes"]
+
+log = logging.getLogger("tailjit.receivers")
 
 _STATUS = {
     Reason.MISSING_HEADER: 401,
@@ -141,7 +145,7 @@ class _Receivers:
 
     def okta(self, request: Request, body: bytes, secret: str) -> list[IdentityEvent]:
         okta.check_secret(request.headers, header_name=self.secrets.okta_header, secret=secret)
-        return list(okta.parse_delivery(body).events)
+        return _kept(Source.OKTA, okta.parse_delivery(body))
 
     # --- Standard Webhooks and Tailscale ---------------------------------------------------
 
@@ -152,7 +156,7 @@ class _Receivers:
     def tailscale(self, request: Request, body: bytes, secret: str) -> list[IdentityEvent]:
         tailscale_events.verify(request.headers, body, secret=secret, now=self.backend.now())
         delivery = tailscale_events.delivery_id(body)
-        return list(tailscale_events.parse_events(body, delivery).events)
+        return _kept(Source.TAILSCALE, tailscale_events.parse_events(body, delivery))
 
     # --- SCIM ------------------------------------------------------------------------------
 
@@ -205,6 +209,13 @@ class _Receivers:
     async def metrics(self, request: Request) -> Response:
         body, content_type = self.backend.metrics()
         return Response(body, headers={"Content-Type": content_type})
+
+
+def _kept(source: Source, parsed: Parsed) -> list[IdentityEvent]:
+    """The events of a delivery; the ones tailjit acts on but could not use are logged."""
+    for reason in parsed.skipped:
+        log.warning("%s delivery: skipped %s", source, reason)
+    return list(parsed.events)
 
 
 def _scim(status: int, body: Mapping[str, Any] | None) -> Response:
