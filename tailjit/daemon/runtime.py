@@ -223,6 +223,7 @@ class Daemon:
             directory=self.directory,
             ids=new_ids,
             clock=self.clock,
+            deactivated=self.store.identity.is_deactivated,
         )
 
     # --- running ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ Who may do what, beyond what `tailjit.requests` decides:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -32,6 +32,7 @@ from tailjit.requests import (
     Action,
     Directory,
     JustificationMissing,
+    NotAnApprover,
     Plan,
     Request,
     Rules,
@@ -80,9 +81,12 @@ class Workflow:
         directory: Directory,
         ids: IdSource,
         clock: Clock,
+        deactivated: Callable[[Login], bool] = lambda login: False,
     ) -> None:
         self.store = store
         self.policy = policy
+        self.deactivated = deactivated
+        """Whether an identity source has deactivated a login: they get no new access."""
         self.directory = directory
         self._ids = ids
         self._clock = clock
@@ -117,6 +121,8 @@ class Workflow:
     def _eligible(
         self, who: Login, groups: Collection[GroupName], target: Target, now: datetime
     ) -> Match | NotEligible:
+        if self.deactivated(who):
+            return NotEligible(f"{who} is deactivated by an identity provider")
         matches = self.policy.match(who, groups, target, now=now)
         allowed = next((m for m in matches if m.allowed), None)
         if allowed is not None:
@@ -260,8 +266,14 @@ class Workflow:
     ) -> Plan:
         """``approver`` approves the request's current stage."""
         request = self.store.get(request_id)
+        now = self._clock()
+        if self.deactivated(approver):
+            refusal = NotAnApprover(f"{approver} is deactivated by an identity provider")
+            return self._done(
+                Plan(Action.APPROVE, approver, now, request, None, refusal=refusal), dry_run
+            )
         plan = plan_approve(
-            request, approver=approver, now=self._clock(), directory=self.directory, comment=comment
+            request, approver=approver, now=now, directory=self.directory, comment=comment
         )
         return self._done(plan, dry_run)
 

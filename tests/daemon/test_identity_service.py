@@ -141,3 +141,34 @@ def test_the_scim_directory_survives_a_restart(store: Store, sandbox_clock: Manu
 
     assert found.body is not None
     assert found.body["totalResults"] == 1
+
+
+def test_a_deactivated_user_gets_no_new_access_and_approves_nothing(
+    store: Store, sandbox_clock: ManualClock
+) -> None:
+    policy = load_policy(
+        POLICY.replace(b'"group:oncall"]', b'"group:oncall", "alice@example.com"]').replace(
+            b'["carol@example.com"]}]', b'["carol@example.com", "alice@example.com"]}]'
+        )
+    )
+    workflow = Workflow(
+        store=store,
+        policy=policy,
+        directory=StaticDirectory(),
+        ids=Ids().next,
+        clock=sandbox_clock,
+        deactivated=store.identity.is_deactivated,
+    )
+    target = parse_target("tcp:db-prod:5432")
+    pending = workflow.request(CAROL, target, timedelta(hours=1), reason="x", dry_run=True)
+    assert not pending.allowed  # carol is no requester: the policy is what we think it is
+    asked = workflow.request(ALICE, target, timedelta(hours=1), reason="x")
+    store.identity.deactivate(ALICE, "okta", "d1", sandbox_clock())
+
+    again = workflow.request(ALICE, target, timedelta(hours=1), reason="x", dry_run=True)
+    approval = workflow.approve(asked.request.id, ALICE, dry_run=True)
+
+    assert again.refusal is not None
+    assert "deactivated" in str(again.refusal)
+    assert approval.refusal is not None
+    assert "deactivated" in str(approval.refusal)
