@@ -88,8 +88,10 @@ class IdentityService:
         verify_now: Callable[[], None],
         clock: Callable[[], datetime],
         groups: Mapping[str, str] | None = None,
+        count: Callable[[str, str], None] = lambda source, outcome: None,
     ) -> None:
         self._store = store
+        self._count = count
         self._workflow = workflow
         self._wake = wake
         self._verify_now = verify_now
@@ -135,37 +137,43 @@ class IdentityService:
                 log.exception("could not apply %s from %s", event.kind, event.source)
 
     def apply(self, event: IdentityEvent) -> bool:
-        """Apply one event now; False when it was a duplicate (already applied)."""
+        """Apply one event now, in one transaction with its delivery key (an event that fails
+        half-way is not remembered, so its retry is applied); False for a duplicate."""
+        with self._store.identity.once(str(event.source), event.key, self._clock()) as new:
+            if not new:
+                self.duplicates += 1
+                self._count(str(event.source), "duplicate")
+                return False
+            self.applied += 1
+            self._apply(event)
+            return True
+
+    def _apply(self, event: IdentityEvent) -> None:
         now = self._clock()
         identity = self._store.identity
-        if not identity.first_delivery(str(event.source), event.key, now):
-            self.duplicates += 1
-            return False
-        self.applied += 1
         kind, source, delivery = event.kind, str(event.source), event.delivery
         if kind is EventKind.POLICY_UPDATED:
             self._verify_now()
-            return True
+            return
         if event.login is None:
             log.warning("%s from %s without a login: ignored", kind, source)
-            return True
+            return
         login = Login(event.login.lower())
         if kind in (EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED):
             group = group_name(event.group or "", self._groups)
             if group is None:
                 log.warning("%s: group %r has no tailnet name: ignored", kind, event.group)
-                return True
+                return
             if kind is EventKind.MEMBER_ADDED:
                 identity.add_member(str(group), login, source, delivery, now)
-                return True
+                return
             identity.remove_member(str(group), login, source, delivery, now)
         elif kind is EventKind.USER_DEACTIVATED:
             identity.deactivate(login, source, delivery, now)
         elif kind is EventKind.USER_REACTIVATED:
             identity.reactivate(login, source, delivery, now)
-            return True
+            return
         self._recheck(login, f"{source}:{delivery}", kind)
-        return True
 
     def _recheck(self, login: Login, actor: str, kind: EventKind) -> None:
         workflow = self._workflow()

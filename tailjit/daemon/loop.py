@@ -191,6 +191,9 @@ class ReconcileLoop:
         self._tentative: dict[GrantId, datetime] = {}
         """The expiry each approved grant is being written with, kept from cycle to cycle
         until its write is verified (a grant's clock starts when tailjit first writes it)."""
+        self._expired: list[Request] = []
+        """Requests expired by a cycle that has not yet completed: their expiry lag is observed
+        by the first cycle that does (a failed one would otherwise lose it)."""
         self._failures = 0
         self._reported: set[str] = set()
         self.cycles = 0
@@ -233,7 +236,7 @@ class ReconcileLoop:
     def cycle(self) -> CycleReport:
         """One cycle (module docstring). Raises what went wrong; `run` handles it."""
         workflow = self._workflow()
-        expired = [plan.request for plan in workflow.expire_due()]
+        self._expired += [plan.request for plan in workflow.expire_due()]
         workflow.lapse_due()
         # Whole seconds: markers carry whole-second expiries, and a grant activated at ``now``
         # must expire exactly when its marker says.
@@ -252,7 +255,8 @@ class ReconcileLoop:
             attempts=self.settings.attempts,
         )
         self._full_due = self._full_due and not full
-        self._measure(report, expired)
+        self._measure(report, self._expired)
+        self._expired = []
         self._after(report, desired, devices, now)
         if full:
             self._standing_access(workflow, devices, now)

@@ -148,6 +148,7 @@ class Daemon:
             verify_now=self.loop.wake,
             clock=clock,
             groups=config.receivers.groups,
+            count=self.loop.metrics.count_webhook,
         )
         self.scim = ScimService(store=self.store, submit=self.identity.submit, clock=clock)
         self.slack = self._slack_bridge()

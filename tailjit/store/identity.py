@@ -17,7 +17,8 @@ and delivery id; a report that changes nothing (a member added twice) writes not
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,14 @@ class IdentityStore:
                 (str(source), key, format_exact(at)),
             )
             return cursor.rowcount == 1
+
+    @contextmanager
+    def once(self, source: str, key: str, at: datetime) -> Iterator[bool]:
+        """A transaction that records ``key`` as `first_delivery` does and yields whether it is
+        new; what the block writes commits with the key, and an error in the block rolls both
+        back, so a retry of a delivery that failed half-way is applied again, not dropped."""
+        with self._db.transaction():
+            yield self.first_delivery(source, key, at)
 
     def prune_deliveries(self, before: datetime) -> int:
         """Forget the deliveries received before ``before`` (older than any source retries);

@@ -172,3 +172,40 @@ def test_a_deactivated_user_gets_no_new_access_and_approves_nothing(
     assert "deactivated" in str(again.refusal)
     assert approval.refusal is not None
     assert "deactivated" in str(approval.refusal)
+
+
+def test_an_event_that_fails_half_way_is_applied_again_on_retry(
+    service: IdentityService, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery key commits with the change: a failure rolls both back."""
+    service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the workflow failed")
+
+    monkeypatch.setattr(service, "_recheck", broken)
+    with pytest.raises(RuntimeError):
+        service.apply(event(EventKind.MEMBER_REMOVED, "e2"))
+    assert not [r for r in store.audit.records() if r.event == "membership.removed"]
+    monkeypatch.undo()
+
+    assert service.apply(event(EventKind.MEMBER_REMOVED, "e2"))
+    assert [r.event for r in store.audit.records()].count("membership.removed") == 1
+
+
+def test_duplicates_are_counted(
+    store: Store, workflow: Workflow, sandbox_clock: ManualClock
+) -> None:
+    counted: list[tuple[str, str]] = []
+    service = IdentityService(
+        store=store,
+        workflow=lambda: workflow,
+        wake=lambda: None,
+        verify_now=lambda: None,
+        clock=sandbox_clock,
+        count=lambda source, outcome: counted.append((source, outcome)),
+    )
+    service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+    service.apply(event(EventKind.MEMBER_ADDED, "e1"))
+
+    assert counted == [("okta", "duplicate")]
