@@ -1,13 +1,14 @@
 """Applying what identity sources report: membership, user lifecycle, and their consequences.
 
 Receivers verify and parse a delivery and hand its `IdentityEvent` values to
-`IdentityService.submit`, which returns at once (Okta allows three seconds); a worker thread
-applies them in order. Each event is applied once, whatever the retries: its source and key are
-recorded in the store first (`IdentityStore.first_delivery`, which survives restarts). A
-membership change or a deactivation is stored and audited with its delivery id, then the
-user's live requests are checked again (`Workflow.end_ineligible`): a grant that depended on
-the membership is revoked, a pending request cancelled, and the reconcile loop is woken, so the
-tailnet changes within one wake-up.
+`IdentityService.submit`, which stores them in the inbox and returns (Okta allows three
+seconds); a worker thread applies them in order, each in the transaction that removes it from
+the inbox, so an event a receiver acknowledged survives a crash. Each event is applied once,
+whatever the retries: its source and key are recorded in that same transaction
+(`IdentityStore.once`, which survives restarts). A membership change or a deactivation is
+stored and audited with its delivery id, then the user's live requests are checked again
+(`Workflow.end_ineligible`): a grant that depended on the membership is revoked, a pending
+request cancelled, and the reconcile loop is woken, so the tailnet changes within one wake-up.
 
 `IdentityDirectory` is the group directory the workflow asks: for a group an identity source
 has reported, the source's view; for any other, the live tailnet policy's ``groups``.
@@ -16,9 +17,9 @@ has reported, the source's view; for any other, the live tailnet policy's ``grou
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -69,13 +70,6 @@ class IdentityDirectory:
         return self._tailnet.members(group)
 
 
-class _Marker:
-    """Queued by `IdentityService.drain`: set once every earlier event is applied."""
-
-    def __init__(self, done: threading.Event) -> None:
-        self.done = done
-
-
 class IdentityService:
     """Applies identity events on a worker thread (module docstring)."""
 
@@ -97,49 +91,74 @@ class IdentityService:
         self._verify_now = verify_now
         self._clock = clock
         self._groups = dict(groups or {})
-        self._queue: queue.Queue[IdentityEvent | _Marker | None] = queue.Queue()
+        self._arrived = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.applied = 0
         self.duplicates = 0
 
     def start(self) -> None:
+        """Start the worker; it first applies what a previous run left in the inbox."""
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="tailjit-identity", daemon=True)
         self._thread.start()
+        self._arrived.set()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the event in hand; the rest stays in the inbox for the next start."""
         if self._thread is not None:
-            self._queue.put(None)
+            self._stopping.set()
+            self._arrived.set()
             self._thread.join(timeout)
             self._thread = None
 
     def submit(self, events: Iterable[IdentityEvent]) -> None:
-        """Queue ``events`` for the worker; returns at once."""
-        for event in events:
-            self._queue.put(event)
+        """Store ``events`` in the inbox (durably: a receiver answers only after this) and
+        wake the worker; a crash afterwards loses none of them."""
+        batch = [event.to_json() for event in events]
+        if batch:
+            self._store.identity.enqueue(batch, self._clock())
+            self._arrived.set()
 
-    def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every event submitted so far is applied (tests and benchmarks)."""
-        done = threading.Event()
-        self._queue.put(_Marker(done))
-        done.wait(timeout)
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until the inbox is empty (tests and benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._store.identity.inbox(limit=1):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            if event is None:
-                return
-            if isinstance(event, _Marker):
-                event.done.set()
-                continue
-            try:
-                self.apply(event)
-            except Exception:  # one bad event must not stop the others
-                log.exception("could not apply %s from %s", event.kind, event.source)
+        while not self._stopping.is_set():
+            self._arrived.wait()
+            self._arrived.clear()
+            while not self._stopping.is_set():
+                batch = self._store.identity.inbox()
+                if not batch:
+                    break
+                for seq, data in batch:
+                    if self._stopping.is_set():
+                        return
+                    self._take(seq, data)
 
-    def apply(self, event: IdentityEvent) -> bool:
-        """Apply one event now, in one transaction with its delivery key (an event that fails
-        half-way is not remembered, so its retry is applied); False for a duplicate."""
+    def _take(self, seq: int, data: dict[str, object]) -> None:
+        """Apply inbox event ``seq`` and remove it, in one transaction; an event that cannot be
+        applied is removed on its own and logged (its provider's retry brings it back)."""
+        try:
+            event = IdentityEvent.from_json(data)  # type: ignore[arg-type]
+            self.apply(event, inbox=seq)
+        except Exception:  # one bad event must not stop the others
+            log.exception("could not apply identity event %s: dropped", data)
+            self._store.identity.done(seq)
+
+    def apply(self, event: IdentityEvent, *, inbox: int | None = None) -> bool:
+        """Apply one event now, in one transaction with its delivery key and, with ``inbox``,
+        its removal from the inbox (an event that fails half-way is not remembered, so its
+        retry is applied); False for a duplicate."""
         with self._store.identity.once(str(event.source), event.key, self._clock()) as new:
+            if inbox is not None:
+                self._store.identity.done(inbox)
             if not new:
                 self.duplicates += 1
                 self._count(str(event.source), "duplicate")

@@ -9,6 +9,7 @@ it (``group``: display name or id, as delivered); the daemon maps it to a tailne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -56,3 +57,29 @@ class IdentityEvent:
     def key(self) -> str:
         """The deduplication key within the source."""
         return self.event_id or self.delivery
+
+    def to_json(self) -> dict[str, str | None]:
+        """The event as JSON (the daemon's inbox keeps events this way until applied)."""
+        return {
+            "source": str(self.source),
+            "kind": str(self.kind),
+            "delivery": self.delivery,
+            "login": self.login,
+            "group": self.group,
+            "event_id": self.event_id,
+            "at": None if self.at is None else self.at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str | None]) -> IdentityEvent:
+        """The event `to_json` wrote; ValueError or KeyError for anything else."""
+        at = data.get("at")
+        return cls(
+            source=Source(str(data["source"])),
+            kind=EventKind(str(data["kind"])),
+            delivery=str(data["delivery"]),
+            login=data.get("login"),
+            group=data.get("group"),
+            event_id=data.get("event_id"),
+            at=None if at is None else datetime.fromisoformat(at),
+        )

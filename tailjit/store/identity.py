@@ -17,7 +17,7 @@ and delivery id; a report that changes nothing (a member added twice) writes not
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -58,6 +58,29 @@ class IdentityStore:
         back, so a retry of a delivery that failed half-way is applied again, not dropped."""
         with self._db.transaction():
             yield self.first_delivery(source, key, at)
+
+    # --- the inbox ----------------------------------------------------------------------------
+
+    def enqueue(self, events: Sequence[Mapping[str, Any]], at: datetime) -> None:
+        """Keep ``events`` (JSON objects) until `done` is called on each, in one transaction."""
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO identity_inbox (body, received_at) VALUES (?, ?)",
+                [(json.dumps(event, sort_keys=True), format_exact(at)) for event in events],
+            )
+
+    def inbox(self, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
+        """The oldest events not yet done, with their sequence numbers."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT seq, body FROM identity_inbox ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [(int(seq), dict(json.loads(body))) for seq, body in rows]
+
+    def done(self, seq: int) -> None:
+        """Remove event ``seq`` from the inbox (inside the transaction that applied it)."""
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM identity_inbox WHERE seq = ?", (seq,))
 
     def prune_deliveries(self, before: datetime) -> int:
         """Forget the deliveries received before ``before`` (older than any source retries);

@@ -128,6 +128,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "identity inbox: events received and answered, not yet applied",
+        (
+            # A receiver stores the events of a delivery here before it answers; the worker
+            # deletes each in the transaction that applies it, so a crash loses none.
+            """CREATE TABLE identity_inbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                body TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

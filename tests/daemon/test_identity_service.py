@@ -4,7 +4,7 @@ requests that depended on them ended; the directory the workflow sees; SCIM pers
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,7 @@ from tailjit.workflow import Workflow
 
 ALICE, CAROL = Login("alice@example.com"), Login("carol@example.com")
 ONCALL = GroupName("group:oncall")
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 POLICY = b"""{
   "settings": {"maxDuration": "8h", "pendingTtl": "2h", "admins": ["carol@example.com"]},
   "eligibilities": [{
@@ -209,3 +210,44 @@ def test_duplicates_are_counted(
     service.apply(event(EventKind.MEMBER_ADDED, "e1"))
 
     assert counted == [("okta", "duplicate")]
+
+
+def test_events_acknowledged_before_a_crash_are_applied_after_the_restart(
+    store: Store, workflow: Workflow, sandbox_clock: ManualClock
+) -> None:
+    def service() -> IdentityService:
+        return IdentityService(
+            store=store,
+            workflow=lambda: workflow,
+            wake=lambda: None,
+            verify_now=lambda: None,
+            clock=sandbox_clock,
+            groups={"On-call": "group:oncall"},
+        )
+
+    service().submit([event(EventKind.MEMBER_ADDED, "e1")])  # no worker ran: a crash here
+    assert store.identity.inbox()
+
+    restarted = service()
+    restarted.start()
+    try:
+        assert restarted.drain()
+    finally:
+        restarted.stop()
+
+    assert workflow.directory.members(ONCALL) == {ALICE}
+    assert not store.identity.inbox()
+
+
+def test_an_event_that_cannot_be_applied_leaves_the_inbox_and_the_rest_go_on(
+    service: IdentityService, store: Store, workflow: Workflow
+) -> None:
+    store.identity.enqueue([{"source": "okta", "kind": "no.such.kind", "delivery": "d"}], NOW)
+    service.submit([event(EventKind.MEMBER_ADDED, "e1")])
+    service.start()
+    try:
+        assert service.drain()
+    finally:
+        service.stop()
+
+    assert workflow.directory.members(ONCALL) == {ALICE}

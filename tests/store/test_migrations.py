@@ -34,7 +34,7 @@ def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:
 
     assert migrate(db) == list(range(1, LATEST + 1))
     assert migrate(db) == []
-    assert schema_version(db.conn) == LATEST == 4
+    assert schema_version(db.conn) == LATEST == 5
     db.close()
 
 
@@ -71,7 +71,7 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 99")
     conn.close()
 
-    with pytest.raises(StoreError, match="schema version 99, newer than the 4 this tailjit"):
+    with pytest.raises(StoreError, match="schema version 99, newer than the 5 this tailjit"):
         Store.open(path, clock=FakeClock())
 
 
