@@ -39,3 +39,18 @@ def shown(value: object) -> str:
     if len(text) > _SHOWN_MAX:
         return json.dumps(text[:_SHOWN_MAX]) + f"... ({len(text)} characters)"
     return json.dumps(text)
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for messages (``a number``, ``null``, ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string"

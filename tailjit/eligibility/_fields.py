@@ -20,7 +20,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 from tailjit.durations import format_duration, parse_duration
-from tailjit.errors import InvalidInput
+from tailjit.errors import InvalidInput, json_type
 from tailjit.ids import GroupName, Login, Principal, parse_principal
 from tailjit.targets import Target, parse_target
 
@@ -82,21 +82,6 @@ class _Parsed(Generic[T]):
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
         return {"type": "string", **self.schema}
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a decoded value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "a string"
 
 
 def _name(text: str) -> str:

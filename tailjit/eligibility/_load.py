@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from tailjit import hujson
 from tailjit.eligibility._checks import KnownGroups, check
-from tailjit.eligibility._fields import KNOWN_GROUPS, json_type
+from tailjit.eligibility._fields import KNOWN_GROUPS
 from tailjit.eligibility._issues import CODES, EligibilityInvalid, Issue, Severity
 from tailjit.eligibility._model import (
     ApprovalSpec,
@@ -30,6 +30,7 @@ from tailjit.eligibility._model import (
 )
 from tailjit.eligibility._policy import EligibilityPolicy
 from tailjit.eligibility._positions import Positions, pointer
+from tailjit.errors import json_type
 
 __all__ = ["CheckResult", "check_policy", "load_policy"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tailjit.errors import InvalidInput, shown
+from tailjit.errors import InvalidInput, json_type, shown
 from tailjit.identity.errors import DeliveryRejected, Reason
 from tailjit.identity.events import IdentityEvent
 from tailjit.instants import parse_instant
@@ -152,24 +152,10 @@ def _no_constants(name: str) -> Any:
     raise DeliveryRejected(Reason.MALFORMED_BODY, f"{name} is not a JSON number")
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def malformed(path: str, expected: str, value: object) -> DeliveryRejected:
     """``malformed-body``: the field at ``path`` is not what was ``expected``."""
     return DeliveryRejected(
-        Reason.MALFORMED_BODY, f"{path}: expected {expected}, got {_kind(value)}"
+        Reason.MALFORMED_BODY, f"{path}: expected {expected}, got {json_type(value)}"
     )
 
 
