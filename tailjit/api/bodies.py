@@ -16,7 +16,15 @@ from starlette.requests import Request
 
 from tailjit.api.errors import ApiError
 
-__all__ = ["MAX_BODY", "Field", "json_body", "query_int", "reject_unknown_query"]
+__all__ = [
+    "MAX_BODY",
+    "BodyTooLarge",
+    "Field",
+    "json_body",
+    "query_int",
+    "read_body",
+    "reject_unknown_query",
+]
 
 MAX_BODY = 64 * 1024
 """The largest request body accepted, in bytes."""
@@ -47,18 +55,32 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-async def _read(request: Request) -> bytes:
-    too_large = ApiError(413, "too-large", f"the request body is over {MAX_BODY} bytes", None)
+class BodyTooLarge(Exception):
+    """The request body is over the limit `read_body` was given."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (`BodyTooLarge`) as soon as it is known to be over ``limit`` bytes:
+    from ``Content-Length``, or while it streams in."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise too_large
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise BodyTooLarge
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise too_large
+        if size > limit:
+            raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _read(request: Request) -> bytes:
+    try:
+        return await read_body(request, MAX_BODY)
+    except BodyTooLarge:
+        raise ApiError(
+            413, "too-large", f"the request body is over {MAX_BODY} bytes", None
+        ) from None
 
 
 async def json_body(request: Request, fields: Mapping[str, Field]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tailjit.api.backend import Backend
+from tailjit.api.bodies import BodyTooLarge, read_body
 from tailjit.identity import (
     MAX_BODY_BYTES,
     DeliveryRejected,
@@ -74,21 +75,8 @@ class ReceiverSecrets:
         return f"ReceiverSecrets(on={on})"
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(request, MAX_BODY_BYTES)
 
 
 def _refused(status: int, reason: str, message: str) -> JSONResponse:
@@ -116,7 +104,7 @@ class _Receivers:
             try:
                 body = await _body(request)
                 events = handle(request, body, secret)
-            except _TooLarge:
+            except BodyTooLarge:
                 self.backend.count_webhook(str(source), "rejected", str(Reason.TOO_LARGE))
                 return _refused(413, str(Reason.TOO_LARGE), f"over {MAX_BODY_BYTES} bytes")
             except DeliveryRejected as rejected:
@@ -171,7 +159,7 @@ class _Receivers:
             return _scim(401, scim_error(401, "missing or wrong bearer token"))
         try:
             body = await _body(request)
-        except _TooLarge:
+        except BodyTooLarge:
             self.backend.count_webhook("scim", "rejected", str(Reason.TOO_LARGE))
             return _scim(413, scim_error(413, f"over {MAX_BODY_BYTES} bytes"))
         path = "/" + request.path_params["path"]
@@ -194,7 +182,7 @@ class _Receivers:
             body = await _body(request)
             slack.verify(request.headers, body, signing_secret=secret, now=self.backend.now())
             click = slack.parse_interaction(body)
-        except _TooLarge:
+        except BodyTooLarge:
             self.backend.count_webhook("slack", "rejected", str(Reason.TOO_LARGE))
             return _refused(413, str(Reason.TOO_LARGE), f"over {MAX_BODY_BYTES} bytes")
         except DeliveryRejected as rejected:
