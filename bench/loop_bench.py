@@ -30,107 +30,40 @@ p99 <= 1 s, daemon RSS <= 150 MB. A miss is printed, not raised.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import math
-import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _harness import (
+    ACL,
+    REPO,
+    START_TIMEOUT,
+    BenchError,
+    Process,
+    clean_env,
+    instant,
+    percentile,
+    verdict,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 POLICY = REPO / "policy" / "examples" / "sandbox-demo.hujson"
 ADMIN, ADMIN_TOKEN = "carol@example.com", "bench-token-of-carol"
 USER, TARGET = "alice@example.com", "db-prod:5432"
 LONG, SHORT = 800, 200
-ACL = "/api/v2/tailnet/-/acl"
 ONE_DEVICE, ONE_KEY = re.compile(r"/device/[^/]+/"), re.compile(r"/attributes/[^/]+$")
 MARKER = re.compile(rb"// tailjit:grant id=([0-9A-Z]+) ")
 POLL_EVERY = 0.02
 WORKERS = 8
-START_TIMEOUT = 30.0
-
-
-class BenchError(Exception):
-    """A precondition of the measurement does not hold: the figures would mean nothing."""
-
-
-def wait_for(what: str, condition: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return None
-
-
-def instant(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
-
-
-@dataclass
-class Process:
-    """A subprocess writing into a log file; `start` waits for the JSON file it writes."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self, discovery: Path) -> dict[str, Any]:
-        discovery.unlink(missing_ok=True)
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
-            )
-
-        def found() -> dict[str, Any] | None:
-            if self.popen is not None and self.popen.poll() is not None:
-                raise BenchError(f"the {self.name} exited:\n{self.log.read_text()[-2000:]}")
-            return read_json(discovery)
-
-        return dict(wait_for(str(discovery), found, START_TIMEOUT))
-
-    def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)  # the daemon finishes its cycle first
-        try:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(30)
-        finally:  # also when interrupted: leave no process behind
-            if self.popen.poll() is None:
-                self.popen.kill()
-                self.popen.wait()
-
-
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAILJIT_", "TAILSCALE_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 @dataclass
@@ -179,16 +112,6 @@ class Calls:
             if e["fault"] is None
         )
         return ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "MISS"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank percentile: the smallest value with at least ``q`` of them at or below."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 class Bench:
