@@ -103,18 +103,15 @@ class TailnetView:
 @dataclass(slots=True)
 class _Observed:
     """The `tailjit.reconcile.Tailnet` port, observed: ETags (to tell hand edits from tailjit's
-    own writes), the attributes read, the calls made. One instance lives as long as the loop."""
+    own writes) and the attributes read. One instance lives as long as the loop."""
 
     inner: TailscaleTailnet
     expected_etag: str | None = None
     hand_edits: list[tuple[str, str]] = field(default_factory=list)
     last: tuple[bytes, str] | None = None
     attributes_seen: dict[str, Mapping[str, datetime | None]] = field(default_factory=dict)
-    calls: int = 0
-    writes: int = 0
 
     def get_policy(self) -> tuple[bytes, str]:
-        self.calls += 1
         raw, etag = self.inner.get_policy()
         if self.expected_etag is not None and etag != self.expected_etag:
             self.hand_edits.append((self.expected_etag, etag))
@@ -123,14 +120,11 @@ class _Observed:
         return raw, etag
 
     def set_policy(self, policy: bytes, *, if_match: str) -> str | None:
-        self.calls += 1
         etag = self.inner.set_policy(policy, if_match=if_match)
-        self.writes += 1
         self.expected_etag = etag  # None: unknown, the next read sets it without judging
         return etag
 
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
-        self.calls += 1
         found = self.inner.attributes(device_id)
         self.attributes_seen[device_id] = found
         return found
@@ -141,7 +135,6 @@ class _Observed:
         *,
         comment: str | None = None,
     ) -> None:
-        self.calls += 1
         try:
             self.inner.update_attributes(changes, comment=comment)
         except ApiError as error:
@@ -197,8 +190,6 @@ class ReconcileLoop:
         self._failures = 0
         self._reported: set[str] = set()
         self.cycles = 0
-        self.last_report: CycleReport | None = None
-        self.last_error: str | None = None
 
     # --- for the API and the daemon --------------------------------------------------------
 
@@ -275,7 +266,6 @@ class ReconcileLoop:
         if report.verified:
             self._ready = (True, f"verified at {now.isoformat(timespec='seconds')}")
         self.cycles += 1
-        self.last_report = report
         return report
 
     def _measure(self, report: CycleReport, expired: Sequence[Request]) -> None:
@@ -506,7 +496,6 @@ class ReconcileLoop:
             else:
                 self._failures = 0
                 retry_at = None
-                self.last_error = None
                 self.metrics.observe_cycle("ok", time.monotonic() - started)
             heartbeat()
             if scheduler is not None:
@@ -529,7 +518,6 @@ class ReconcileLoop:
         delay = min(_RETRY_FIRST * 2 ** (self._failures - 1), _RETRY_MAX)
         now = self._clock()
         message = _describe(error, self.settings.policy_file)
-        self.last_error = message
         if not self._ready[0]:
             self._ready = (False, f"the last cycle failed: {message}")
         event = (

@@ -51,6 +51,8 @@ __all__ = ["Daemon", "DaemonError", "run_daemon", "utc_now"]
 log = logging.getLogger("tailjit.daemon")
 
 KEY_BYTES = 32
+DELIVERIES_KEPT = timedelta(days=30)
+"""How long a delivery id is remembered: Okta retries within minutes, Entra within hours."""
 
 
 class DaemonError(TailjitError):
@@ -347,11 +349,16 @@ class Daemon:
         jobs: list[tuple[str, int, Callable[[], None]]] = [
             ("resync", max(1, round(self.config.resync_interval)), self.loop.request_resync),
             ("oauth-token", 60, self._renew_token),
-            ("store-maintenance", 3600, self.store.maintain),
+            ("store-maintenance", 3600, self._maintain_store),
         ]
         for name, seconds, job in jobs:
             scheduler.every(seconds).seconds.do(self._guarded, name, job)
         return scheduler
+
+    def _maintain_store(self) -> None:
+        """Store upkeep, and forgetting identity deliveries older than any provider retries."""
+        self.store.maintain()
+        self.store.identity.prune_deliveries(self.clock() - DELIVERIES_KEPT)
 
     def _renew_token(self) -> None:
         """Renew the OAuth access token when it is due, ahead of any API call needing it."""

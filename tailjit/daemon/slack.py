@@ -75,7 +75,6 @@ class SlackBridge:
         head = store.audit.head()
         self._after = 0 if head is None else head[0]  # only what happens from now on
         self._warned: set[GrantId] = set()
-        self.sent = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tailjit-slack", daemon=True)
@@ -98,18 +97,18 @@ class SlackBridge:
         """Send what the trail recorded since the last poll, and the expiry warnings due."""
         for record in self._store.audit.records(after=self._after):
             self._after = record.seq
-            if record.event in NOTIFIED and self._send(record.event, self._data(record)):
-                self.sent += 1
+            if record.event in NOTIFIED:
+                self._send(record.event, self._data(record))
         horizon = self._clock() + self._lead
         for request in self._store.active():
             expires = request.expires_at
             if expires is not None and expires <= horizon and request.grant_id not in self._warned:
                 self._warned.add(request.grant_id)
-                if self._send("grant.expiring", request_json(request)):
-                    self.sent += 1
+                self._send("grant.expiring", request_json(request))
 
-    def _send(self, event: str, data: Mapping[str, object] | None) -> bool:
-        return data is not None and self._notifier.notify(event, data) is not None
+    def _send(self, event: str, data: Mapping[str, object] | None) -> None:
+        if data is not None:
+            self._notifier.notify(event, data)
 
     def _data(self, record: AuditRecord) -> Mapping[str, object] | None:
         if record.event == DRIFT_DETECTED:
