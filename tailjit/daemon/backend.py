@@ -17,7 +17,7 @@ from typing import Any
 
 from tailjit import acl
 from tailjit.daemon.identity import ScimService
-from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device
+from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device, without_marked
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, Value, parse
 from tailjit.identity import IdentityEvent, Interaction
@@ -26,10 +26,10 @@ from tailjit.plan import (
     AddEntries,
     DeleteAttribute,
     DesiredGrant,
+    LiveEntry,
     MarkerKind,
     Op,
     RemoveEntry,
-    collect_live,
     grant_entry,
 )
 from tailjit.requests import GrantMode
@@ -202,15 +202,15 @@ class DaemonBackend:
         """The live policy as ``user`` sees it: tailjit's grants of other users left out (they
         cannot change what ``user`` reaches, and a policy with a thousand of them would be
         compiled twice per preview), with a ``grants`` array to add to."""
-        tree = parse(view.policy)
-        live = collect_live(tree, key=self._loop.settings.key, now=view.at)
-        others = [
-            entry.pointer
-            for entry in live.entries
-            if entry.kind is MarkerKind.GRANT
-            and not (isinstance(entry.value, dict) and entry.value.get("src") == [str(user)])
-        ]
-        tree = tree.remove_all(others)
+
+        def own_or_posture(entry: LiveEntry) -> bool:
+            value = entry.value
+            return entry.kind is not MarkerKind.GRANT or (
+                isinstance(value, dict) and value.get("src") == [str(user)]
+            )
+
+        key = self._loop.settings.key
+        tree = without_marked(view.policy, key=key, now=view.at, keep=own_or_posture)
         if tree.find("/grants") is None:
             tree = tree.set_member("", "grants", [])
         return tree

@@ -36,7 +36,7 @@ import schedule
 
 from tailjit import acl
 from tailjit.errors import InvalidInput, TailjitError
-from tailjit.hujson import HuJSONError, parse
+from tailjit.hujson import HuJSONError, Value, parse
 from tailjit.ids import GrantId, Login
 from tailjit.metrics import Metrics
 from tailjit.plan import (
@@ -44,6 +44,7 @@ from tailjit.plan import (
     AddEntries,
     DeleteAttribute,
     DesiredGrant,
+    LiveEntry,
     Op,
     RemoveEntry,
     apply,
@@ -57,12 +58,19 @@ from tailjit.reconcile import (
     reconcile_once,
 )
 from tailjit.requests import GrantMode, Request, State
-from tailjit.store import Store, UnknownRequest
+from tailjit.store import Store
 from tailjit.tailscale import ApiError, Device, TailscaleClient, TailscaleError, TailscaleTailnet
 from tailjit.targets import Target
 from tailjit.workflow import Workflow
 
-__all__ = ["AttributeRefused", "LoopSettings", "ReconcileLoop", "TailnetView", "acl_device"]
+__all__ = [
+    "AttributeRefused",
+    "LoopSettings",
+    "ReconcileLoop",
+    "TailnetView",
+    "acl_device",
+    "without_marked",
+]
 
 log = logging.getLogger("tailjit.daemon")
 
@@ -350,10 +358,18 @@ class ReconcileLoop:
             for op in ops
             if isinstance(op, RemoveEntry) and not op.reason.startswith("incomplete")
         }
+        mentioned = [op.grant_id for op in ops if isinstance(op, RemoveEntry) and op.grant_id]
+        mentioned += [op.desired.grant_id for op in ops if isinstance(op, AddEntries)]
+        mentioned += [
+            owner
+            for op in ops
+            if isinstance(op, DeleteAttribute) and (owner := _attribute_grant(op.key))
+        ]
+        states = self.store.grant_states(mentioned)  # one query, however many operations
         for op in ops:
             if isinstance(op, RemoveEntry):
                 subject = f"grant:{op.grant_id}" if op.grant_id else f"policy:{op.pointer}"
-                known = op.grant_id is not None and not self._unknown(op.grant_id)
+                known = op.grant_id in states
                 if op.reason.startswith("forged") and known:
                     yield "altered-entry", subject, f"{op.pointer} was edited by hand; put back"
                 elif op.reason.startswith("forged"):
@@ -364,11 +380,11 @@ class ReconcileLoop:
                     yield "orphan-marker", subject, f"{op.pointer} removed ({op.reason})"
             elif isinstance(op, AddEntries):
                 grant_id = op.desired.grant_id
-                if grant_id not in rewritten and self._was_active(grant_id):
+                if grant_id not in rewritten and states.get(grant_id) is State.ACTIVE:
                     yield "missing-entry", f"grant:{grant_id}", "deleted by hand; restored"
             elif isinstance(op, DeleteAttribute):
                 owner = _attribute_grant(op.key)
-                if owner is None or self._unknown(owner):
+                if owner is None or owner not in states:
                     subject = f"device:{op.device_id}"
                     yield "stray-attribute", subject, f"{op.key} deleted (no grant of tailjit's)"
 
@@ -381,10 +397,7 @@ class ReconcileLoop:
         if view is None:
             return
         try:
-            tree = parse(view.policy)
-            live = collect_live(tree, key=self.settings.key, now=now)
-            pointers = [entry.pointer for entry in live.entries]
-            bare = apply(tree, [RemoveEntry(p, None, "") for p in pointers], key=self.settings.key)
+            bare = without_marked(view.policy, key=self.settings.key, now=now)
             tailnet = acl.Tailnet(devices=tuple(acl_device(d) for d in devices))
             evaluator = acl.Evaluator(bare.pack(), tailnet)
         except (HuJSONError, InvalidInput, acl.PolicyError) as error:
@@ -415,20 +428,6 @@ class ReconcileLoop:
             return evaluator.may(user, host, target.ports.first, target.proto or "tcp").allowed
         except (acl.UnknownTarget, ValueError):
             return False
-
-    def _unknown(self, grant_id: GrantId) -> bool:
-        try:
-            self.store.by_grant(grant_id)
-        except UnknownRequest:
-            return True
-        return False
-
-    def _was_active(self, grant_id: GrantId) -> bool:
-        try:
-            request = self.store.by_grant(grant_id)
-        except UnknownRequest:
-            return False
-        return request.state is State.ACTIVE
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -597,3 +596,14 @@ def acl_device(device: Device) -> acl.Device:
         node_id=device.node_id,
         external=device.is_external,
     )
+
+
+def without_marked(
+    policy: bytes, *, key: bytes, now: datetime, keep: Callable[[LiveEntry], bool] = lambda e: False
+) -> Value:
+    """``policy`` with tailjit's marked entries removed, but those ``keep`` accepts: the rules
+    people wrote (and the entries they kept), to evaluate access on."""
+    tree = parse(policy)
+    live = collect_live(tree, key=key, now=now)
+    gone = [RemoveEntry(entry.pointer, None, "") for entry in live.entries if not keep(entry)]
+    return apply(tree, gone, key=key)

@@ -163,6 +163,18 @@ class Store:
     def by_grant(self, grant_id: GrantId) -> Request:
         return self._one("grant_id", grant_id)
 
+    def grant_states(self, grant_ids: Iterable[GrantId]) -> dict[GrantId, State]:
+        """The state of each grant the store knows among ``grant_ids``, in one query."""
+        wanted = sorted({str(grant_id) for grant_id in grant_ids})
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                f"SELECT grant_id, state FROM requests WHERE grant_id IN ({marks})", wanted
+            ).fetchall()
+        return {GrantId(grant_id): State(state) for grant_id, state in rows}
+
     def _one(self, column: str, value: str) -> Request:
         with self._db.reading() as conn:
             row = conn.execute(f"SELECT body FROM requests WHERE {column} = ?", (value,)).fetchone()
