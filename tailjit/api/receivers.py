@@ -118,7 +118,7 @@ class _Receivers:
 
     # --- Okta ------------------------------------------------------------------------------
 
-    def okta_check(self, request: Request) -> Response:
+    async def okta_check(self, request: Request) -> Response:
         """The one-time verification GET: the configured secret, then the challenge echoed."""
         secret = self.secrets.okta_secret
         if secret is None:
@@ -212,13 +212,6 @@ def _scim(status: int, body: Mapping[str, Any] | None) -> Response:
     return Response(json.dumps(body), status, media_type=SCIM_CONTENT_TYPE)
 
 
-def _sync(handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return handler(request)
-
-    return endpoint
-
-
 def receiver_routes(backend: Backend, secrets: ReceiverSecrets) -> list[Route]:
     """The receivers' routes, at their documented paths."""
     receivers = _Receivers(backend, secrets)
@@ -226,7 +219,7 @@ def receiver_routes(backend: Backend, secrets: ReceiverSecrets) -> list[Route]:
     generic = receivers.receiver(Source.GENERIC, secrets.generic_secret, receivers.generic)
     tailscale = receivers.receiver(Source.TAILSCALE, secrets.tailscale_secret, receivers.tailscale)
     return [
-        Route("/v1/webhooks/okta", _sync(receivers.okta_check), methods=["GET"]),
+        Route("/v1/webhooks/okta", receivers.okta_check, methods=["GET"]),
         Route("/v1/webhooks/okta", okta_post, methods=["POST"]),
         Route("/v1/webhooks/generic", generic, methods=["POST"]),
         Route("/v1/webhooks/tailscale", tailscale, methods=["POST"]),

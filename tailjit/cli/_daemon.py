@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,7 +94,7 @@ def _start_sandbox(directory: Path, config: DaemonConfig) -> tuple[SandboxServer
     from pydantic import SecretStr
 
     from tailjit.config import DEFAULT_POLICY, DEFAULT_STATE_DIR, TokenEntry
-    from tailjit.daemon.runtime import read_or_create, write_private
+    from tailjit.daemon.runtime import new_token, read_or_create, write_private
     from tailjit.ids import Login
     from tailjit.sandbox import SandboxServer
     from tailjit.tailscale import TailscaleSettings
@@ -112,7 +111,7 @@ def _start_sandbox(directory: Path, config: DaemonConfig) -> tuple[SandboxServer
     tokens = tuple(
         TokenEntry(
             login=Login(login),
-            token=SecretStr(read_or_create(tokens_dir / f"{login}.token", _new_token)),
+            token=SecretStr(read_or_create(tokens_dir / f"{login}.token", new_token)),
         )
         for login in DEMO_USERS
     )
@@ -128,10 +127,6 @@ def _start_sandbox(directory: Path, config: DaemonConfig) -> tuple[SandboxServer
     if not admin_token.exists():
         write_private(admin_token, (tokens_dir / "carol@example.com.token").read_text().strip())
     return server, config
-
-
-def _new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _announce_sandbox(directory: Path) -> Callable[[Daemon], None]:

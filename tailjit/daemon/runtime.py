@@ -67,6 +67,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def new_token() -> str:
+    """A fresh API bearer token (256 random bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
 def new_ids() -> tuple[RequestId, GrantId]:
     return RequestId.new(), GrantId.new()
 
@@ -193,7 +198,7 @@ class Daemon:
         tokens = {entry.token.get_secret_value(): entry.login for entry in self.config.tokens}
         if self.admin not in tokens.values():
             path = self.config.admin_token_path
-            tokens[read_or_create(path, lambda: secrets.token_urlsafe(32))] = self.admin
+            tokens[read_or_create(path, new_token)] = self.admin
         return tokens
 
     def _slack_bridge(self) -> SlackBridge | None:

@@ -212,3 +212,14 @@ def test_a_signed_webhook_removal_ends_the_grant_and_a_stale_one_is_refused(
 
 def _events(daemon: Daemon) -> list[str]:
     return [r["event"] for r in daemon.api("GET", "/v1/audit", params={"limit": 1000})["records"]]
+
+
+def test_the_okta_verification_challenge_is_echoed_only_with_the_secret(daemon: Daemon) -> None:
+    challenge = {"x-okta-verification-challenge": "Me_rShK8-challenge"}
+    url = daemon.url + "/v1/webhooks/okta"
+
+    answer = httpx.get(url, headers={**challenge, "Authorization": OKTA_SECRET})
+    refused = httpx.get(url, headers={**challenge, "Authorization": "wrong"})
+
+    assert answer.json() == {"verification": "Me_rShK8-challenge"}
+    assert refused.status_code == 401
