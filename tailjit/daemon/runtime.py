@@ -120,8 +120,8 @@ class Daemon:
             )
         self.config = config
         self.clock = clock
-        self.policy = load_eligibility(config.policy)
-        self.admin = self._admin_login()
+        policy = load_eligibility(config.policy)
+        self.admin = self._admin_login(policy)
         self._prepare_state_dir()
         self.key = bytes.fromhex(
             read_or_create(config.marker_key_path, lambda: secrets.token_hex(KEY_BYTES))
@@ -147,7 +147,7 @@ class Daemon:
             metrics=Metrics(request_counts=self.store.counts),
         )
         self.directory = IdentityDirectory(self.store, LiveDirectory(lambda: self.loop.view))
-        self.workflow = self._workflow(self.policy)
+        self.workflow = self._workflow(policy)
         self.identity = IdentityService(
             store=self.store,
             workflow=lambda: self.workflow,
@@ -173,10 +173,10 @@ class Daemon:
 
     # --- setting up ------------------------------------------------------------------------
 
-    def _admin_login(self) -> Login:
+    def _admin_login(self, policy: EligibilityPolicy) -> Login:
         if self.config.admin_login is not None:
             return self.config.admin_login
-        for principal in self.policy.admins:
+        for principal in policy.admins:
             if isinstance(principal, Login):
                 return principal
         raise DaemonError(
@@ -332,7 +332,6 @@ class Daemon:
             log.error("policy reload refused, keeping the policy in use: %s", error)
             self._audit("policy.reload-refused", "policy", str(error))
             return False
-        self.policy = policy
         self.workflow = self._workflow(policy)
         self._audit("policy.reloaded", "policy", f"reloaded {self.config.policy}")
         log.info("eligibility policy reloaded from %s", self.config.policy)
