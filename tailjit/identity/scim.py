@@ -26,8 +26,13 @@ from typing import Final, NamedTuple, ParamSpec, TypeVar
 
 from tailjit.errors import InvalidInput, TailjitError, shown
 from tailjit.identity.events import EventKind, IdentityEvent, Source
+from tailjit.identity.scim_discovery import ENDPOINTS as DISCOVERY_ENDPOINTS
+from tailjit.identity.scim_discovery import discover
 from tailjit.identity.scim_patch import (
     GROUP_SCHEMA,
+    LIST_SCHEMA,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
     USER_SCHEMA,
     ScimEmail,
     ScimError,
@@ -50,6 +55,8 @@ __all__ = [
     "CONTENT_TYPE",
     "GROUP_SCHEMA",
     "LIST_SCHEMA",
+    "MAX_PAGE_SIZE",
+    "PAGE_SIZE",
     "USER_SCHEMA",
     "ScimDirectory",
     "ScimEmail",
@@ -61,10 +68,6 @@ __all__ = [
 ]
 
 CONTENT_TYPE: Final = "application/scim+json"
-LIST_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-PAGE_SIZE: Final = 100
-"""Resources in a ListResponse page when the request gives no ``count`` (Okta asks for 100)."""
-MAX_PAGE_SIZE: Final = 1000
 _FORMAT: Final = 1
 """The version of the `ScimDirectory.to_json` layout."""
 
@@ -165,8 +168,14 @@ class ScimDirectory:
     ) -> ScimResult:
         parts = path.strip("/").split("/")
         kind = parts[0].lower()
+        if kind in DISCOVERY_ENDPOINTS:
+            return ScimResult(200, discover(method, path, query), [])
         if len(parts) > 2 or kind not in ("users", "groups") or "" in parts:
-            raise ScimError(404, f"no SCIM endpoint {shown(path)}: tailjit serves /Users, /Groups")
+            raise ScimError(
+                404,
+                f"no SCIM endpoint {shown(path)}: tailjit serves /Users, /Groups,"
+                " /ServiceProviderConfig, /ResourceTypes and /Schemas",
+            )
         if len(parts) == 1 and method == "GET":
             start, count = _number(query, "startindex", 1), _number(query, "count", None)
             found = query.get("filter")

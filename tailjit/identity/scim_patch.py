@@ -24,9 +24,12 @@ from tailjit.errors import TailjitError, shown
 __all__ = [
     "ERROR_SCHEMA",
     "GROUP_SCHEMA",
+    "LIST_SCHEMA",
     "MAX_MEMBER_VALUES",
     "MAX_OPERATIONS",
+    "MAX_PAGE_SIZE",
     "MAX_TEXT",
+    "PAGE_SIZE",
     "PATCH_SCHEMA",
     "USER_SCHEMA",
     "Operation",
@@ -51,6 +54,7 @@ __all__ = [
 
 ERROR_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 CORE_SCHEMA_PREFIX: Final = "urn:ietf:params:scim:schemas:core:2.0:"
 USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -62,6 +66,11 @@ MAX_MEMBER_VALUES: Final = 10_000
 """Member references in one value: a full ``replace`` of a large group still fits."""
 MAX_TEXT: Final = 256
 """Characters in a userName, displayName, externalId or email address."""
+PAGE_SIZE: Final = 100
+"""Resources in a ListResponse page when the request gives no ``count`` (Okta asks for 100)."""
+MAX_PAGE_SIZE: Final = 1000
+"""Resources in a ListResponse page at most, whatever ``count`` asks for (``filter.maxResults``
+in the ServiceProviderConfig)."""
 
 _IGNORED_USER_ATTRIBUTES: Final = frozenset(
     # Core User attributes (RFC 7643 §4.1) that tailjit accepts and does not keep: Entra's default

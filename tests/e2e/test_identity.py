@@ -178,6 +178,25 @@ def test_a_scim_patch_removing_alice_ends_her_grant(
     assert httpx.get(daemon.url + "/scim/v2/Users").status_code == 401
 
 
+def test_scim_discovery_is_served_behind_the_scim_token(daemon: Daemon) -> None:
+    url = daemon.url + "/scim/v2/ServiceProviderConfig"
+
+    refused = httpx.get(url, headers={"Authorization": "Bearer not-the-scim-token"})
+    answer = httpx.get(url, headers={"Authorization": f"Bearer {SCIM_TOKEN}"})
+    schemas = httpx.get(
+        daemon.url + "/scim/v2/Schemas", headers={"Authorization": f"Bearer {SCIM_TOKEN}"}
+    )
+
+    assert refused.status_code == 401
+    assert refused.json()["status"] == "401"
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/scim+json"
+    assert answer.json()["meta"] == {"resourceType": "ServiceProviderConfig"}
+    assert schemas.status_code == 200, schemas.text
+    assert schemas.headers["content-type"] == "application/scim+json"
+    assert schemas.json()["totalResults"] == 2
+
+
 def test_a_signed_webhook_removal_ends_the_grant_and_a_stale_one_is_refused(
     daemon: Daemon, sandbox_process: Sandbox
 ) -> None:

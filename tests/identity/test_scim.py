@@ -603,7 +603,7 @@ def test_handle_routes_requests_and_reads_query_parameters(okta: ScimDirectory) 
         ("POST", "/Users", b'{"schemas": [], "userName": "x"}', 400, "invalidSyntax"),
         ("POST", "/Users", b'{"schemas": ["' + USER_SCHEMA.encode() + b'"]}', 400, "invalidValue"),
         ("GET", "/Users", b"", 200, None),
-        ("GET", "/Schemas", b"", 404, None),
+        ("GET", "/Bulk", b"", 404, None),
         ("DELETE", "/Users", b"", 405, None),
         ("GET", "/Users/a/b", b"", 404, None),
     ],
