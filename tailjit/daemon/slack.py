@@ -6,16 +6,27 @@ revoked, break-glass, drift) becomes a message, so nothing the workflow does nee
 Slack and a Slack outage never holds up a grant. It also posts ``grant.expiring`` once per grant
 when its expiry comes within the lead time.
 
+With a bot token, a new request also goes to each of its approvers as a direct message (the
+approvers `Workflow.approvers_of` names: not the requester, nobody deactivated; an approver
+without a Slack account is skipped and logged), and the bridge remembers the (channel, ts) of
+every message it posted about a request, so each later event of that request (an approval, the
+decision, the grant going active, expiring, ...) updates all of them with ``chat.update``, until
+the request ends. That memory is in-process: after a restart, the messages posted before it keep
+their buttons (a click on one still works). Through an incoming webhook there is only the
+channel, and no update.
+
 `SlackBridge.click` takes a verified button click: the clicking Slack user is mapped to a login
-(the ``slack_users`` table first, else the email in the payload), the approval or denial goes
-through the workflow with the usual approver rules, and the original message is replaced with
-the outcome, or keeps its buttons with a note saying why the click was refused.
+(`tailjit.notify.SlackUsers`: the ``slack_users`` table first, else the payload's email, else
+Slack's ``users.info``), the approval or denial goes through the workflow with the usual approver
+rules, and the clicked message is replaced with the outcome, or keeps its buttons with a note
+saying why the click was refused (e.g. a lookup the bot token lacks the scope for).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -23,8 +34,16 @@ from tailjit.api import request_json
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.identity import Interaction
 from tailjit.ids import GrantId, Login, RequestId
-from tailjit.notify import ACTION_APPROVE, ACTION_DENY, SlackNotifier, message_for
-from tailjit.requests import Request, State
+from tailjit.notify import (
+    ACTION_APPROVE,
+    ACTION_DENY,
+    NotFound,
+    Posted,
+    SlackNotifier,
+    SlackUsers,
+    message_for,
+)
+from tailjit.requests import EventName, Request, State
 from tailjit.store import DRIFT_DETECTED, AuditRecord, Store, UnknownRequest
 from tailjit.workflow import Workflow
 
@@ -46,6 +65,25 @@ NOTIFIED = frozenset(
 )
 """The audit events that become Slack messages."""
 
+UPDATED = frozenset(
+    {
+        EventName.APPROVAL_RECORDED,
+        EventName.REQUEST_APPROVED,
+        EventName.REQUEST_DENIED,
+        EventName.REQUEST_CANCELLED,
+        EventName.REQUEST_LAPSED,
+        EventName.GRANT_ACTIVATED,
+        EventName.GRANT_EXTENDED,
+        EventName.GRANT_RELEASED,
+        EventName.GRANT_EXPIRED,
+        EventName.GRANT_REVOKED,
+    }
+)
+"""The audit events that update the messages already posted about their request."""
+
+_REMEMBERED = 5000
+"""Requests whose messages are remembered for updates at most; the oldest are forgotten."""
+
 
 class SlackBridge:
     """Notifications and button clicks (module docstring)."""
@@ -65,7 +103,7 @@ class SlackBridge:
         self._store = store
         self._workflow = workflow
         self._notifier = notifier
-        self._users = dict(users)
+        self._users = SlackUsers(notifier, users)
         self._clock = clock
         self._wake = wake
         self._lead = lead
@@ -75,6 +113,8 @@ class SlackBridge:
         head = store.audit.head()
         self._after = 0 if head is None else head[0]  # only what happens from now on
         self._warned: set[GrantId] = set()
+        self._posted: OrderedDict[RequestId, list[tuple[str, str]]] = OrderedDict()
+        """The (channel, ts) of the messages posted about each live request (poll thread only)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tailjit-slack", daemon=True)
@@ -97,8 +137,15 @@ class SlackBridge:
         """Send what the trail recorded since the last poll, and the expiry warnings due."""
         for record in self._store.audit.records(after=self._after):
             self._after = record.seq
+            request = self._request_of(record)
             if record.event in NOTIFIED:
-                self._send(record.event, self._data(record))
+                data = self._data(record, request)
+                posted = self._send(record.event, data)
+                if record.event == EventName.REQUEST_CREATED and request is not None:
+                    self._remember(request.id, posted)
+                    self._ask_approvers(request)
+            if record.event in UPDATED and request is not None:
+                self._update_posted(record.event, request)
         horizon = self._clock() + self._lead
         for request in self._store.active():
             expires = request.expires_at
@@ -106,38 +153,69 @@ class SlackBridge:
                 self._warned.add(request.grant_id)
                 self._send("grant.expiring", request_json(request))
 
-    def _send(self, event: str, data: Mapping[str, object] | None) -> None:
-        if data is not None:
-            self._notifier.notify(event, data)
+    def _send(
+        self, event: str, data: Mapping[str, object] | None, channel: str | None = None
+    ) -> Posted | None:
+        return None if data is None else self._notifier.notify(event, data, channel=channel)
 
-    def _data(self, record: AuditRecord) -> Mapping[str, object] | None:
+    def _ask_approvers(self, request: Request) -> None:
+        """A direct message to each approver of the new ``request`` (bot token only)."""
+        if not self._notifier.can_look_up:
+            return
+        now = self._clock()
+        data = request_json(request)
+        for login in sorted(self._workflow().approvers_of(request)):
+            user = self._users.user_id_of(login, now=now)
+            if isinstance(user, NotFound):
+                log.info("not messaging %s about request %s: %s", login, request.id, user.why)
+                continue
+            self._remember(request.id, self._send(EventName.REQUEST_CREATED, data, user))
+
+    def _remember(self, request_id: RequestId, posted: Posted | None) -> None:
+        if posted is None or posted.channel is None or posted.ts is None:
+            return  # not posted, or through an incoming webhook: nothing to update later
+        self._posted.setdefault(request_id, []).append((posted.channel, posted.ts))
+        self._posted.move_to_end(request_id)
+        while len(self._posted) > _REMEMBERED:
+            self._posted.popitem(last=False)
+
+    def _update_posted(self, event: str, request: Request) -> None:
+        """Every message posted about ``request`` now says what ``event`` did to it."""
+        posted = self._posted.get(request.id, [])
+        if posted:
+            message = message_for(event, request_json(request))
+            for channel, ts in posted:
+                self._notifier.update(channel, ts, message)
+        if request.state not in (State.PENDING, State.APPROVED, State.ACTIVE):
+            self._posted.pop(request.id, None)  # it has ended: nothing more will happen to it
+
+    def _request_of(self, record: AuditRecord) -> Request | None:
+        """The request a record is about (now), if it is about one."""
+        kind, _, ident = record.subject.partition(":")
+        try:
+            if kind == "request":
+                return self._store.get(RequestId.parse(ident))
+            if kind == "grant":
+                return self._store.by_grant(GrantId.parse(ident))
+        except (UnknownRequest, InvalidInput):
+            return None
+        return None
+
+    def _data(self, record: AuditRecord, request: Request | None) -> Mapping[str, object] | None:
         if record.event == DRIFT_DETECTED:
             return {
                 "kind": record.data.get("kind"),
                 "subject": record.subject,
                 "summary": record.sentence,
             }
-        kind, _, ident = record.subject.partition(":")
-        try:
-            if kind == "request":
-                return request_json(self._store.get(RequestId.parse(ident)))
-            if kind == "grant":
-                return request_json(self._store.by_grant(GrantId.parse(ident)))
-        except (UnknownRequest, InvalidInput):
-            return None
-        return None
+        return None if request is None else request_json(request)
 
     # --- clicks ----------------------------------------------------------------------------
 
-    def login_of(self, click: Interaction) -> Login | None:
-        """The login behind a Slack user: the mapping table, else the payload's email."""
-        found = self._users.get(click.user_id) or click.email
-        if found is None:
-            return None
-        try:
-            return Login.parse(found)
-        except InvalidInput:
-            return None
+    def login_of(self, click: Interaction) -> Login | NotFound:
+        """The login behind a Slack user: the mapping table, else the payload's email, else
+        the email Slack shows for them (bot token only); `NotFound` says why not."""
+        return self._users.login_of(click.user_id, click.email, now=self._clock())
 
     def click(self, click: Interaction) -> str:
         """Approve or deny as the clicking user; returns one line saying what happened, and
@@ -150,13 +228,9 @@ class SlackBridge:
         except (InvalidInput, UnknownRequest):
             return f"no request {click.value}"
         login = self.login_of(click)
-        if login is None:
-            note = (
-                f"Slack user {click.user_id} is not mapped to a tailnet login: add it to "
-                "receivers.slack_users"
-            )
-            self._reply(click, "request.created", request, note)
-            return note
+        if isinstance(login, NotFound):
+            self._reply(click, "request.created", request, login.why)
+            return login.why
         workflow = self._workflow()
         try:
             if click.action_id == ACTION_APPROVE:

@@ -7,13 +7,17 @@
 - **bot token** (``token`` and a default ``channel``): ``chat.postMessage`` with
   ``Authorization: Bearer xoxb-…``, returning the channel and ``ts`` that ``chat.update`` needs
   (WEBHOOKS.md §6: use it when the update may come more than 30 minutes after a click, e.g.
-  when the grant expires).
+  when the grant expires); it also looks people up: ``users.info`` (a Slack user's email, which
+  needs the ``users:read`` and ``users:read.email`` scopes) and ``users.lookupByEmail`` (the
+  Slack user with an email), for `tailjit.notify.users`.
 
 Notifications must never break the workflow: every failure (transport error, timeout, an HTTP
 error, Slack's ``{"ok": false}``) is logged as a warning and returned as False or None, never
-raised. Each call has a bounded timeout and is not retried: a lost notification is better than a
-daemon that waits on Slack. Logs name the Web API method or only the host of a webhook or
-response URL (their paths are credentials), never the token, and cut Slack's answer short.
+raised; a lookup returns a `Lookup` whose ``error`` says why it found nothing (Slack's error
+code, with the scope it needs when Slack says so). Each call has a bounded timeout and is not
+retried: a lost notification is better than a daemon that waits on Slack. Logs name the Web
+API method or only the host of a webhook or response URL (their paths are credentials), never
+the token or a looked-up email, and cut Slack's answer short.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import httpx
 
 from tailjit.notify.messages import message_for
 
-__all__ = ["SLACK_API", "Posted", "SlackNotifier"]
+__all__ = ["SLACK_API", "Lookup", "Posted", "SlackNotifier"]
 
 log = logging.getLogger("tailjit.notify")
 
@@ -47,12 +51,23 @@ class Posted:
     ts: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a user lookup found: ``value`` (an email or a Slack user id), or else ``error``, a
+    short reason safe to show and log (``user_not_found``, ``missing_scope (needs
+    users:read.email)``, ``no bot token``, ``Slack could not be reached``, ...)."""
+
+    value: str | None = None
+    error: str | None = None
+
+
 class SlackNotifier:
     """Notifications to Slack through ``client`` (see the module docstring).
 
     Give either ``webhook_url``, or ``token`` (a bot token) and ``channel`` (the default
     channel, e.g. the approvers'). ``api_url`` is the Web API's base (tests point it at a local
-    server); ``timeout`` bounds each call, in seconds (default 5).
+    server); ``timeout`` bounds each call, in seconds (default 5); ``lookup_timeout`` bounds a
+    user lookup (default 2: a click must be answered within 3 seconds).
     """
 
     def __init__(
@@ -64,6 +79,7 @@ class SlackNotifier:
         channel: str | None = None,
         api_url: str = SLACK_API,
         timeout: float = 5.0,
+        lookup_timeout: float = 2.0,
     ) -> None:
         if (webhook_url is None) == (token is None):
             raise ValueError("give either a Slack incoming webhook URL or a bot token")
@@ -75,6 +91,7 @@ class SlackNotifier:
         self.channel = channel
         self._api_url = api_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout)
+        self._lookup_timeout = httpx.Timeout(lookup_timeout)
 
     def __repr__(self) -> str:  # never the token or the webhook URL
         mode = "webhook" if self._webhook_url is not None else f"bot, channel {self.channel}"
@@ -122,6 +139,54 @@ class SlackNotifier:
         payload = {**message, "channel": channel, "ts": ts}
         return self._web_api("chat.update", payload) is not None
 
+    @property
+    def can_look_up(self) -> bool:
+        """Whether there is a bot token to call the Web API with (not through a webhook)."""
+        return self._token is not None
+
+    # --- looking people up -----------------------------------------------------------------
+
+    def user_email(self, user_id: str) -> Lookup:
+        """The email of the Slack user ``user_id`` (``users.info``, its ``user.profile.email``).
+        Slack leaves the email out when the token lacks ``users:read.email``."""
+        user, error = self._user("users.info", {"user": user_id})
+        if user is None:
+            return Lookup(error=error)
+        profile = user.get("profile")
+        email = profile.get("email") if isinstance(profile, dict) else None
+        if not isinstance(email, str) or not email:
+            return Lookup(error="no email in the profile (the bot needs users:read.email)")
+        return Lookup(value=email)
+
+    def user_id_by_email(self, email: str) -> Lookup:
+        """The id of the Slack user with ``email`` (``users.lookupByEmail``); ``error`` is
+        ``users_not_found`` when nobody in the workspace has it."""
+        user, error = self._user("users.lookupByEmail", {"email": email})
+        if user is None:
+            return Lookup(error=error)
+        found = _str(user.get("id"))
+        return Lookup(value=found) if found else Lookup(error="no user id in the answer")
+
+    def _user(self, method: str, params: Mapping[str, str]) -> tuple[dict[str, Any] | None, str]:
+        """The ``user`` of a lookup method's answer, or None and why."""
+        if self._token is None:
+            return None, "no bot token"
+        answer, error = self._call(
+            "GET",
+            f"{self._api_url}/{method}",
+            what=method,
+            params=params,
+            headers={"Authorization": f"Bearer {self._token}"},
+            timeout=self._lookup_timeout,
+        )
+        if answer is None:
+            return None, error
+        user = answer.get("user") if isinstance(answer, dict) else None
+        if not isinstance(user, dict):
+            log.warning("Slack %s answered without a user", method)
+            return None, "no user in the answer"
+        return user, ""
+
     # --- answering a click -----------------------------------------------------------------
 
     def update_message(
@@ -163,36 +228,59 @@ class SlackNotifier:
     ) -> Any:
         """POST ``payload`` as JSON to ``url``: the answer (JSON decoded if it is JSON, else
         the text) when Slack accepted it, None (logged) when it did not."""
+        answer, _ = self._call(
+            "POST",
+            url,
+            what=what,
+            content=json.dumps(payload).encode(),
+            headers={"Content-Type": _JSON, **(headers or {})},
+            timeout=self._timeout,
+        )
+        return answer
+
+    def _call(
+        self,
+        verb: str,
+        url: str,
+        *,
+        what: str,
+        timeout: httpx.Timeout,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[Any, str]:
+        """One HTTP call: the answer (JSON decoded if it is JSON, else the text) and "" when
+        Slack accepted it; None and a short reason (logged) when it did not."""
         try:
-            response = self._client.post(
-                url,
-                content=json.dumps(payload).encode(),
-                headers={"Content-Type": _JSON, **(headers or {})},
-                timeout=self._timeout,
+            response = self._client.request(
+                verb, url, content=content, params=params, headers=headers, timeout=timeout
             )
         except httpx.HTTPError as error:  # transport errors and timeouts
             log.warning("could not reach Slack (%s): %s", what, type(error).__name__)
-            return None
+            return None, f"Slack could not be reached ({type(error).__name__})"
         except Exception:  # a notification never breaks the workflow, even through a bug
             log.exception("could not send to Slack (%s)", what)
-            return None
+            return None, "an internal error (logged)"
         body = _cut(response.text)
         if response.status_code == 429:
             retry = response.headers.get("Retry-After", "?")
             log.warning("Slack (%s) is rate limiting (Retry-After %s s)", what, retry)
-            return None
+            return None, "rate limited by Slack"
         if not response.is_success:
             log.warning("Slack (%s) refused with %d: %s", what, response.status_code, body)
-            return None
+            return None, f"HTTP {response.status_code}"
         try:
             answer: Any = response.json()
         except ValueError:
-            return response.text  # incoming webhooks answer "ok"
+            return response.text, ""  # incoming webhooks answer "ok"
         if isinstance(answer, dict) and answer.get("ok") is False:
             reason = _cut(str(answer.get("error", "no error given")))
+            needed = answer.get("needed")
+            if isinstance(needed, str) and needed:
+                reason += f" (needs {_cut(needed)})"
             log.warning("Slack (%s) refused: %s", what, reason)
-            return None
-        return answer
+            return None, reason
+        return answer, ""
 
 
 def _host(url: str) -> str:

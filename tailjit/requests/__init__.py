@@ -5,7 +5,7 @@ planned first (`plan_approve`, ...) and executed separately (`approve`, ... or t
 clock and the actor are keyword arguments; nothing here reads the time or does I/O.
 """
 
-from tailjit.requests.approvals import Progress, progress
+from tailjit.requests.approvals import Progress, approvers_now, progress
 from tailjit.requests.errors import (
     AlreadyApproved,
     BreakGlassNotAllowed,
@@ -98,6 +98,7 @@ __all__ = [
     "WorkflowRefused",
     "activate",
     "approve",
+    "approvers_now",
     "cancel",
     "deny",
     "expire",

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tailjit.ids import Login, Principal
+from tailjit.ids import GroupName, Login, Principal
 from tailjit.requests.errors import (
     AlreadyApproved,
     NotAnApprover,
     SelfApprovalForbidden,
     WorkflowRefused,
 )
-from tailjit.requests.model import Request
+from tailjit.requests.model import Request, State
 from tailjit.requests.rules import Directory, includes
 
-__all__ = ["Progress", "approval_refusal", "denial_refusal", "progress"]
+__all__ = ["Progress", "approval_refusal", "approvers_now", "denial_refusal", "progress"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,26 @@ def denial_refusal(request: Request, actor: Login, directory: Directory) -> Work
             f"{actor} cannot deny request {request.id}: only its approvers ({names}) can"
         )
     return None
+
+
+def approvers_now(request: Request, directory: Directory) -> frozenset[Login]:
+    """The people whose approval would count for ``request`` now, to ask them: the approvers of
+    its current stage, groups expanded through ``directory``, each of whom `approval_refusal`
+    lets approve; never the requester (even with self-approval, nobody asks them). Empty when
+    the request is no longer pending."""
+    if request.state is not State.PENDING:
+        return frozenset()
+    current = progress(request)
+    if current.stage is None:
+        return frozenset()
+    named: set[Login] = set()
+    for principal in current.approvers:
+        if isinstance(principal, GroupName):
+            named.update(directory.members(principal))
+        else:
+            named.add(principal)
+    return frozenset(
+        login
+        for login in named
+        if login != request.requester and approval_refusal(request, login, directory) is None
+    )

@@ -39,6 +39,7 @@ from tailjit.requests import (
     Stage,
     State,
     Submission,
+    approvers_now,
     plan_activate,
     plan_approve,
     plan_cancel,
@@ -117,6 +118,14 @@ class Workflow:
 
     def is_admin(self, login: Login) -> bool:
         return self.policy.is_admin(login, self.groups_of(login))
+
+    def approvers_of(self, request: Request) -> frozenset[Login]:
+        """Who to ask to approve ``request`` now: the approvers its current stage would count
+        (`tailjit.requests.approvals.approvers_now`, through this workflow's directory), minus
+        the requester and anyone deactivated by an identity provider."""
+        return frozenset(
+            login for login in approvers_now(request, self.directory) if not self.deactivated(login)
+        )
 
     def _eligible(
         self, who: Login, groups: Collection[GroupName], target: Target, now: datetime

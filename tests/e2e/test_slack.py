@@ -1,9 +1,11 @@
-"""Slack, end to end: the request posted to the approvers' channel with buttons, a click by a
-non-approver refused and said so in the message, a click by an approver approving it, and the
-grant going active. Slack itself is a small recording server on loopback."""
+"""Slack, end to end: the request posted to the approvers' channel with buttons and to each
+approver directly, a click by a non-approver refused and said so in the message, a click by an
+approver (mapped by the table or by the email Slack shows) approving it, every message updated,
+and the grant going active. Slack itself is a small recording server on loopback."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.parse
@@ -25,16 +27,53 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 class FakeSlack:
-    """Records Web API calls and response_url replies."""
+    """Records Web API calls and response_url replies; ``people`` are the workspace's users
+    (id → email) for ``users.info`` and ``users.lookupByEmail``; ``users_info_error`` makes
+    ``users.info`` fail as Slack does."""
 
     def __init__(self) -> None:
         self.posted: list[dict[str, Any]] = []
+        self.answered: list[dict[str, Any]] = []  # what chat.postMessage answered, in order
+        self.updated: list[dict[str, Any]] = []
         self.replies: list[dict[str, Any]] = []
+        self.users_info: list[str] = []
+        self.people: dict[str, str] = {}
+        self.users_info_error: str | None = None
+        self._ts = itertools.count(1)
 
     async def post_message(self, request: Request) -> JSONResponse:
         assert request.headers["authorization"] == "Bearer xoxb-e2e"
-        self.posted.append(json.loads(await request.body()))
-        return JSONResponse({"ok": True, "channel": "C1", "ts": f"{time.time():.6f}"})
+        body = json.loads(await request.body())
+        self.posted.append(body)
+        # A user id as the channel opens a direct message: Slack answers with its D… channel.
+        channel = "D" + body["channel"][1:] if body["channel"].startswith("U") else "C1"
+        answer = {"ok": True, "channel": channel, "ts": f"1767268800.{next(self._ts):06d}"}
+        self.answered.append(answer)
+        return JSONResponse(answer)
+
+    async def update(self, request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == "Bearer xoxb-e2e"
+        self.updated.append(json.loads(await request.body()))
+        return JSONResponse({"ok": True})
+
+    async def user_info(self, request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == "Bearer xoxb-e2e"
+        user = request.query_params["user"]
+        self.users_info.append(user)
+        if self.users_info_error is not None:
+            return JSONResponse({"ok": False, "error": self.users_info_error})
+        if user not in self.people:
+            return JSONResponse({"ok": False, "error": "user_not_found"})
+        profile = {"email": self.people[user], "real_name": "Someone"}
+        return JSONResponse({"ok": True, "user": {"id": user, "profile": profile}})
+
+    async def lookup_by_email(self, request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == "Bearer xoxb-e2e"
+        email = request.query_params["email"]
+        for user, known in self.people.items():
+            if known == email:
+                return JSONResponse({"ok": True, "user": {"id": user, "profile": {"email": email}}})
+        return JSONResponse({"ok": False, "error": "users_not_found"})
 
     async def reply(self, request: Request) -> JSONResponse:
         self.replies.append(json.loads(await request.body()))
@@ -47,6 +86,9 @@ def fake_slack() -> Iterator[tuple[FakeSlack, str]]:
     app = Starlette(
         routes=[
             Route("/api/chat.postMessage", fake.post_message, methods=["POST"]),
+            Route("/api/chat.update", fake.update, methods=["POST"]),
+            Route("/api/users.info", fake.user_info, methods=["GET"]),
+            Route("/api/users.lookupByEmail", fake.lookup_by_email, methods=["GET"]),
             Route("/reply", fake.reply, methods=["POST"]),
         ]
     )
@@ -55,6 +97,27 @@ def fake_slack() -> Iterator[tuple[FakeSlack, str]]:
     server.start()
     yield fake, url_of("127.0.0.1", sock.getsockname()[1])
     server.stop()
+
+
+def config(base: str, users: str) -> str:
+    """The daemon's Slack configuration with a bot token; ``users`` is the slack_users table."""
+    return (
+        "[receivers]\n"
+        f'slack_signing_secret = "{SIGNING_SECRET}"\n'
+        'slack_bot_token = "xoxb-e2e"\nslack_channel = "#access"\n'
+        f'slack_api_url = "{base}/api"\n'
+        f"[receivers.slack_users]\n{users}"
+    )
+
+
+def ask(daemon: Daemon, target: str = "tcp:db-prod:5432") -> dict[str, Any]:
+    request: dict[str, Any] = daemon.api(
+        "POST",
+        "/v1/requests",
+        user="alice@example.com",
+        json={"target": target, "duration": "30m", "reason": "slow query"},
+    )["request"]
+    return request
 
 
 def click(daemon: Daemon, base: str, user: str, action: str, request_id: str) -> httpx.Response:
@@ -128,3 +191,89 @@ def test_an_approval_click_approves_and_a_non_approver_click_is_refused(
         headers={"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"},
     )
     assert forged.status_code == 401
+
+
+def test_a_click_from_a_user_missing_from_the_table_is_mapped_by_the_email_slack_shows(
+    start_daemon: Callable[..., Daemon],
+    sandbox_process: Sandbox,
+    fake_slack: tuple[FakeSlack, str],
+) -> None:
+    fake, base = fake_slack
+    fake.people = {"UBOBBY": "Bob@Example.com"}
+    daemon = start_daemon(
+        sandbox_process, config_extra=config(base, 'UALICE = "alice@example.com"\n')
+    )
+    asked = ask(daemon)
+
+    approved = click(daemon, base, "UBOBBY", "tailjit_approve", asked["id"])
+    again = click(daemon, base, "UBOBBY", "tailjit_approve", asked["id"])
+
+    assert approved.json()["text"] == f"bob@example.com: request {asked['id']} is approved"
+    assert "bob@example.com could not approve" in again.json()["text"]  # no longer pending
+    assert fake.users_info == ["UBOBBY"]  # the second click used the remembered answer
+    wait_for(lambda: daemon.request(asked["id"])["state"] == "active")
+
+
+def test_a_failed_users_info_refuses_the_click_and_says_why(
+    start_daemon: Callable[..., Daemon],
+    sandbox_process: Sandbox,
+    fake_slack: tuple[FakeSlack, str],
+) -> None:
+    fake, base = fake_slack
+    fake.people = {"UBOBBY": "bob@example.com"}
+    fake.users_info_error = "missing_scope"
+    daemon = start_daemon(sandbox_process, config_extra=config(base, ""))
+    asked = ask(daemon)
+
+    refused = click(daemon, base, "UBOBBY", "tailjit_approve", asked["id"])
+
+    assert refused.status_code == 200
+    text = refused.json()["text"]
+    assert "UBOBBY is not mapped to a tailnet login" in text
+    assert "missing_scope" in text
+    assert "users:read.email" in text
+    wait_for(lambda: any("missing_scope" in json.dumps(r) for r in fake.replies))
+    assert daemon.request(asked["id"])["state"] == "pending"
+    assert "xoxb-e2e" not in daemon.process.output()
+
+
+def test_a_new_request_goes_to_each_approver_and_every_message_is_updated_when_decided(
+    start_daemon: Callable[..., Daemon],
+    sandbox_process: Sandbox,
+    fake_slack: tuple[FakeSlack, str],
+) -> None:
+    """db-prod: bob (in the table) and carol (found by email) are messaged, alice (the
+    requester) is not; web-staging: alice approves her own requests, and is still not asked."""
+    fake, base = fake_slack
+    fake.people = {"UCAROL": "carol@example.com"}
+    users = 'UALICE = "alice@example.com"\nUBOB = "bob@example.com"\n'
+    daemon = start_daemon(sandbox_process, config_extra=config(base, users))
+    asked = ask(daemon)
+
+    def about(request_id: str) -> list[tuple[str, str]]:
+        return [
+            (message["channel"], answer["channel"] + " " + answer["ts"])
+            for message, answer in zip(fake.posted, fake.answered, strict=True)
+            if request_id in json.dumps(message)
+        ]
+
+    posts = wait_for(lambda: len(about(asked["id"])) == 3 and about(asked["id"]))
+    assert sorted(channel for channel, _ in posts) == ["#access", "UBOB", "UCAROL"]
+
+    staging = ask(daemon, "tcp:web-staging:443")
+    staged = wait_for(lambda: len(about(staging["id"])) == 2 and about(staging["id"]))
+    assert sorted(channel for channel, _ in staged) == ["#access", "UCAROL"]
+
+    approved = click(daemon, base, "UBOB", "tailjit_approve", asked["id"])
+    assert approved.json()["text"].endswith("is approved"), approved.text
+
+    def updated(where: str) -> bool:
+        channel, ts = where.split(" ")
+        return any(
+            u["channel"] == channel and u["ts"] == ts and "*Approved* by bob" in u["text"]
+            for u in fake.updated
+        )
+
+    wait_for(lambda: all(updated(where) for _, where in posts))
+    assert {where.split(" ")[0] for _, where in posts} == {"C1", "DBOB", "DCAROL"}
+    assert not any(staging["id"] in json.dumps(u) for u in fake.updated)  # still pending

@@ -16,6 +16,7 @@ from tailjit.requests import (
     State,
     StaticDirectory,
     approve,
+    approvers_now,
     deny,
     plan_approve,
     plan_deny,
@@ -155,3 +156,23 @@ def test_a_denial_by_someone_in_no_stage_is_refused() -> None:
     plan = plan_deny(new_request(TWO_STAGES), approver=ALICE, now=LATER, directory=DIRECTORY2)
 
     assert isinstance(plan.refusal, NotAnApprover)
+
+
+def test_the_approvers_to_ask_are_the_current_stage_with_groups_expanded() -> None:
+    """Stage 1 (bob and group:dba, two approvals) with bob's approval in: carol and dave."""
+    request = approve(new_request(TWO_STAGES), approver=BOB, now=LATER, directory=DIRECTORY2)
+
+    assert approvers_now(new_request(TWO_STAGES), DIRECTORY2) == {BOB, CAROL, DAVE}
+    assert approvers_now(request, DIRECTORY2) == {CAROL, DAVE}
+
+
+def test_the_requester_is_never_asked_even_with_self_approval() -> None:
+    rules = make_rules(stages=(Stage(frozenset({ALICE, DBA})),), self_approval=True)
+
+    assert approvers_now(new_request(rules), DIRECTORY) == {BOB, CAROL, DAVE}
+
+
+def test_nobody_is_asked_about_a_request_no_longer_pending() -> None:
+    denied = deny(new_request(), approver=BOB, now=LATER, directory=DIRECTORY)
+
+    assert approvers_now(denied, DIRECTORY) == frozenset()

@@ -209,6 +209,25 @@ def test_approve_activate_and_expire_at_exact_times(
     assert store.audit.verify().ok
 
 
+def test_the_approvers_to_ask_leave_out_deactivated_logins(
+    flow: Workflow, store: Store, clock: FakeClock
+) -> None:
+    """db-prod is approved by bob or carol; carol is deactivated, so only bob is asked."""
+    request = _pending(flow)
+    assert flow.approvers_of(request) == {BOB, CAROL}
+
+    deactivated = Workflow(
+        store=store,
+        policy=flow.policy,
+        directory=DIRECTORY,
+        ids=Ids().next,
+        clock=clock,
+        deactivated=lambda login: login == CAROL,
+    )
+
+    assert deactivated.approvers_of(request) == {BOB}
+
+
 def test_an_approver_denies_and_only_the_requester_cancels(flow: Workflow, store: Store) -> None:
     denied = _pending(flow)
     assert flow.deny(denied.id, BOB, comment="not now").request.state is State.DENIED
