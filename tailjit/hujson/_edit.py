@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tailjit.hujson import _layout
@@ -368,6 +368,67 @@ def add_all(
         return doc
 
     return _verified(root, text, result, path, edit)
+
+
+def comment_above(
+    root: Value, pointer: str, comment: str | None, replaces: Callable[[str], bool]
+) -> Value:
+    """Put ``comment`` on a line of its own right above the entry at ``pointer``, in place of
+    the comment already there when ``replaces`` accepts it; ``comment`` None only removes that
+    one. The entry's other comments, its value and every other byte stay as they were.
+
+    The entry must start a line of its own (`HuJSONError` otherwise): a comment line cannot be
+    put above an entry that shares its line with the one before it without re-laying out the
+    container."""
+    notes = [] if comment is None else _check_comments([comment])
+    if notes and not notes[0].startswith("//"):
+        raise HuJSONError("the comment above an entry must be a '//' line comment")
+    tokens = parse_pointer(pointer)
+    if not tokens:
+        raise HuJSONError("the root value has no entry above it")
+    path = _Path(root, tokens, pointer)
+    parent = path.parent()
+    container = parent.target.node
+    assert isinstance(container, Object | Array)
+    items = _items(container)
+    slot = path.slots[-1]
+    gap = _before(items[slot])
+    indent = _layout.line_indent(gap)
+    if indent is None:
+        raise HuJSONError(f"{pointer}: the entry does not start a line of its own")
+    head = gap[: len(gap) - len(indent)]  # up to and including the last line break
+    newline = "\r\n" if head.endswith("\r\n") else "\n"
+    last = _comment_line_above(head)
+    if last is not None and replaces(head[last[0] : last[1]].strip()):
+        head = head[: last[0]]
+    if notes:
+        head += indent + notes[0] + newline
+    items[slot] = _with_before(items[slot], head + indent)
+    rebuilt = _rebuild(container, items, container.trailing_comma, container.close)
+    result = parent.replace_target(Value(parent.target.before, rebuilt, parent.target.after))
+    return _verified(root, root.text(), result, parent, lambda doc: doc)
+
+
+def line_comment_above(gap: str) -> str | None:
+    """The text of the ``//`` comment on the line right above an entry whose gap before it is
+    ``gap``, without its line break; None when there is none (a comment on the previous entry's
+    line, a ``//`` inside a block comment, or an entry that does not start a line)."""
+    indent = _layout.line_indent(gap)
+    if indent is None:
+        return None
+    head = gap[: len(gap) - len(indent)]
+    span = _comment_line_above(head)
+    return None if span is None else head[span[0] : span[1]].strip()
+
+
+def _comment_line_above(head: str) -> tuple[int, int] | None:
+    """The span of the line comment ``head`` (a gap up to its last line break) ends with, from
+    the start of its line to the end of its line break, when it is a line of its own."""
+    masked = _layout.code(head[: len(head) - (2 if head.endswith("\r\n") else 1)])
+    start = masked.rfind("\n") + 1
+    if not start or not masked[start:].lstrip(" \t").startswith("//"):
+        return None  # no comment there, or one on the line of what comes before
+    return start, len(head)
 
 
 # --- layout of one container ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -437,6 +437,19 @@ class Value:
         from tailjit.hujson import _edit
 
         return _edit.replace(self, pointer, value)
+
+    def comment_above(
+        self,
+        pointer: str,
+        comment: str | None,
+        *,
+        replaces: Callable[[str], bool] = lambda found: False,
+    ) -> Value:
+        """Put the ``// line`` ``comment`` right above the entry at ``pointer``, replacing the
+        line comment there when ``replaces`` accepts its text (None: only remove that one)."""
+        from tailjit.hujson import _edit
+
+        return _edit.comment_above(self, pointer, comment, replaces)
 
     def walk(self) -> Iterator[Value]:
         """Every value depth-first, this one first; object names are yielded before their values."""
