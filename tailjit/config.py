@@ -64,7 +64,10 @@ Keys (TOML key / environment variable / default):
     expiry a grant is announced as expiring); ``groups``: a table mapping an identity
     provider's group name to a tailnet group (``"On-call" = "group:oncall"``; unmapped names
     become ``group:<name>``); ``slack_users``: a table mapping a Slack user id to a login
-    (``U0123ABC = "alice@example.com"``; others are matched by their email).
+    (``U0123ABC = "alice@example.com"``; others are matched by their email); ``sync_groups``:
+    a list of ``group:`` entries of the tailnet policy that tailjit keeps equal to what the
+    identity sources report, as marked entries (default none: the policy's groups are the
+    humans'; see the README before naming one).
 
 ``[[tokens]]``: API bearer tokens, one table each
     ``login = "alice@example.com"`` (the token's principal) and exactly one of ``token`` (the
@@ -224,6 +227,7 @@ class ReceiverSettings(BaseModel):
     slack_expiring_lead: float = 900.0
     groups: dict[str, str] = Field(default_factory=dict)
     slack_users: dict[str, str] = Field(default_factory=dict)
+    sync_groups: tuple[str, ...] = ()
 
 
 class DaemonConfig(BaseModel):
@@ -319,7 +323,7 @@ _RECEIVER_KEYS = frozenset(
         *_RECEIVER_SECRETS,
         *(f"{key}_file" for key in _RECEIVER_SECRETS),
         *("okta_header", "slack_channel", "slack_api_url", "slack_expiring_lead"),
-        *("groups", "slack_users"),
+        *("groups", "slack_users", "sync_groups"),
     )
 )
 _PLAIN_TAILSCALE_KEYS = {
@@ -679,6 +683,17 @@ def _receivers(document: Mapping[str, object], file: Path | None) -> ReceiverSet
         where = _Where(f"receivers.slack_users.{user}", file)
         users[user] = str(_checked(Login.parse, _expect(str, login, where, "a login"), where))
     values["groups"], values["slack_users"] = groups, users
+    synced = _expect(
+        list, table.get("sync_groups", []), _Where("receivers.sync_groups", file), "a list"
+    )
+    names: list[str] = []
+    for index, name in enumerate(synced):
+        where = _Where(f"receivers.sync_groups[{index}]", file)
+        group = str(_checked(GroupName.parse, _expect(str, name, where, "a group:name"), where))
+        if group in names:
+            raise where.error(f"{group} is named twice")
+        names.append(group)
+    values["sync_groups"] = tuple(names)
     if "slack_bot_token" in values and "slack_channel" not in values:
         raise ConfigError(
             "slack_bot_token needs slack_channel (where to post)", key="receivers", file=file

@@ -449,6 +449,7 @@ def test_receivers_are_off_until_configured() -> None:
         {},
         {},
     )
+    assert receivers.sync_groups == ()  # no group of the tailnet policy is touched
 
 
 def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
@@ -457,7 +458,7 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
         tmp_path / "tailjit.toml",
         '[receivers]\nokta_header = "X-Okta-Secret"\nokta_secret = "s3cret"\n'
         'scim_token_file = "scim"\nslack_bot_token = "xoxb-1"\nslack_channel = "#access"\n'
-        'slack_expiring_lead = "30m"\n'
+        'slack_expiring_lead = "30m"\nsync_groups = ["group:oncall", "group:dba"]\n'
         '[receivers.groups]\n"On-call" = "group:oncall"\n'
         '[receivers.slack_users]\nU0123 = "alice@example.com"\n',
     )
@@ -471,6 +472,7 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
     assert receivers.groups == {"On-call": "group:oncall"}
     assert receivers.slack_users == {"U0123": "alice@example.com"}
     assert receivers.slack_expiring_lead == 1800
+    assert receivers.sync_groups == ("group:oncall", "group:dba")
     assert "s3cret" not in repr(receivers)
 
 
@@ -482,6 +484,9 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
         ('[receivers.slack_users]\nU1 = "not a login"', "receivers.slack_users.U1"),
         ('slack_bot_token = "xoxb-1"', "slack_bot_token needs slack_channel"),
         ('okta_secrets = "a"', "receivers.okta_secrets"),
+        ('sync_groups = "group:a"', "receivers.sync_groups"),
+        ('sync_groups = ["group:a", "oncall"]', "receivers.sync_groups[1]"),
+        ('sync_groups = ["group:a", "group:a"]', "group:a is named twice"),
     ],
 )
 def test_bad_receiver_settings_are_named(tmp_path: Path, table: str, message: str) -> None:

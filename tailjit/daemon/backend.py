@@ -30,6 +30,7 @@ from tailjit.plan import (
     MarkerKind,
     Op,
     RemoveEntry,
+    SyncGroup,
     grant_entry,
 )
 from tailjit.requests import GrantMode
@@ -244,6 +245,16 @@ def op_json(op: Op) -> dict[str, Any]:
             "grant_id": None if op.grant_id is None else str(op.grant_id),
             "reason": op.reason,
             "text": f"remove {op.pointer} ({op.reason})",
+        }
+    if isinstance(op, SyncGroup):
+        members = None if op.members is None else list(op.members)
+        what = "release" if members is None else f"write {len(members)} member(s) to"
+        return {
+            "op": "sync-group",
+            "group": op.name,
+            "members": members,
+            "reason": op.reason,
+            "text": f"{what} {op.name} ({op.reason})",
         }
     if isinstance(op, DeleteAttribute):
         return {

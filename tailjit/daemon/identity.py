@@ -11,7 +11,9 @@ stored and audited with its delivery id, then the user's live requests are check
 request cancelled, and the reconcile loop is woken, so the tailnet changes within one wake-up.
 
 `IdentityDirectory` is the group directory the workflow asks: for a group an identity source
-has reported, the source's view; for any other, the live tailnet policy's ``groups``.
+has reported, the source's view; for any other, the live tailnet policy's ``groups``. A group
+tailjit keeps in sync in the policy file (``receivers.sync_groups``) has the members the loop
+writes there (`group_sync`, `tailjit.plan.desired_members`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,19 @@ from tailjit.errors import InvalidInput
 from tailjit.identity import EventKind, IdentityEvent
 from tailjit.identity.scim import ScimDirectory, ScimResult
 from tailjit.ids import GroupName, Login
+from tailjit.plan import GroupSync, desired_members
 from tailjit.requests import Directory
 from tailjit.store import Store
 from tailjit.workflow import Workflow
 
-__all__ = ["IdentityDirectory", "IdentityService", "ScimService", "group_name"]
+__all__ = [
+    "IdentityDirectory",
+    "IdentityService",
+    "ScimService",
+    "group_name",
+    "group_sync",
+    "save_baseline",
+]
 
 log = logging.getLogger("tailjit.identity")
 
@@ -52,15 +62,47 @@ def group_name(name: str, mapping: Mapping[str, str]) -> GroupName | None:
         return None
 
 
+_BASELINE = "group-baseline:"
+"""Identity documents holding the members a synced group had when tailjit adopted it."""
+
+
+def group_sync(store: Store, group: GroupName) -> GroupSync:
+    """What the identity sources say of ``group``, and its stored baseline, for the loop."""
+    identity = store.identity
+    found = identity.load_document(_BASELINE + group)
+    baseline = found.get("members") if found is not None else None
+    return GroupSync(
+        group,
+        reported={str(login): member for login, member in identity.reported(group).items()},
+        deactivated=identity.deactivated(),
+        baseline=tuple(baseline) if isinstance(baseline, list) else None,
+    )
+
+
+def save_baseline(store: Store, group: str, members: Iterable[str]) -> None:
+    """Keep ``members`` as ``group``'s baseline, unless it has one (it is kept once)."""
+    identity = store.identity
+    if identity.load_document(_BASELINE + group) is None:
+        identity.save_document(_BASELINE + group, {"members": list(members)})
+
+
 class IdentityDirectory:
     """The groups the workflow sees (module docstring)."""
 
-    def __init__(self, store: Store, tailnet: Directory) -> None:
+    def __init__(self, store: Store, tailnet: Directory, synced: Iterable[str] = ()) -> None:
         self._store = store
         self._tailnet = tailnet
+        self._synced = frozenset(synced)
 
     def members(self, group: GroupName) -> frozenset[Login]:
         identity = self._store.identity
+        if str(group) in self._synced:
+            sync = group_sync(self._store, group)
+            baseline = sync.baseline
+            if baseline is None:
+                baseline = tuple(self._tailnet.members(group))
+            members = desired_members(baseline, sync.reported, sync.deactivated)
+            return frozenset(Login(login) for login in members)
         if str(group) in identity.managed_groups():
             return frozenset(
                 login
@@ -82,9 +124,11 @@ class IdentityService:
         verify_now: Callable[[], None],
         clock: Callable[[], datetime],
         groups: Mapping[str, str] | None = None,
+        synced: Iterable[str] = (),
         count: Callable[[str, str], None] = lambda source, outcome: None,
     ) -> None:
         self._store = store
+        self._synced = frozenset(synced)
         self._count = count
         self._workflow = workflow
         self._wake = wake
@@ -183,14 +227,19 @@ class IdentityService:
             if group is None:
                 log.warning("%s: group %r has no tailnet name: ignored", kind, event.group)
                 return
+            change = (
+                identity.add_member if kind is EventKind.MEMBER_ADDED else identity.remove_member
+            )
+            if change(str(group), login, source, delivery, now) and str(group) in self._synced:
+                self._wake()  # the loop writes the synced group
             if kind is EventKind.MEMBER_ADDED:
-                identity.add_member(str(group), login, source, delivery, now)
                 return
-            identity.remove_member(str(group), login, source, delivery, now)
         elif kind is EventKind.USER_DEACTIVATED:
-            identity.deactivate(login, source, delivery, now)
+            if identity.deactivate(login, source, delivery, now) and self._synced:
+                self._wake()  # out of every synced group
         elif kind is EventKind.USER_REACTIVATED:
-            identity.reactivate(login, source, delivery, now)
+            if identity.reactivate(login, source, delivery, now) and self._synced:
+                self._wake()
             return
         self._recheck(login, f"{source}:{delivery}", kind)
 

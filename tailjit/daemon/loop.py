@@ -17,6 +17,12 @@ One `ReconcileLoop.cycle`:
    each resync), standing access: a user who reaches a destination an eligibility protects
    through the policy's own rules, reported once per run.
 
+The synced ``group:`` entries (``LoopSettings.sync_groups``, off unless named) are written in
+the same policy write as the grants (`tailjit.plan.plan_groups`); each write is audited as
+``group.synced``, and a synced group edited or deleted by hand is also drift. When the tailnet
+refuses the policy with the groups' new members (its ``tests`` fail, say), the rest is written
+without them and the refusal is audited once as ``group.refused``.
+
 `ReconcileLoop.run` repeats cycles until stopped, sleeping until the earliest of the next
 deadline (a grant's expiry or a request's lapse in the store, or a marker's expiry in the policy
 file, so expired entries go even when the store has lost them), the periodic jobs of its
@@ -35,18 +41,21 @@ from datetime import datetime, timedelta
 import schedule
 
 from tailjit import acl
+from tailjit.daemon.identity import group_sync, save_baseline
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.hujson import HuJSONError, Value, parse
-from tailjit.ids import GrantId, Login
+from tailjit.ids import GrantId, GroupName, Login
 from tailjit.metrics import Metrics
 from tailjit.plan import (
     TAILJIT_ATTRIBUTE_PREFIX,
     AddEntries,
     DeleteAttribute,
     DesiredGrant,
+    GroupSync,
     LiveEntry,
     Op,
     RemoveEntry,
+    SyncGroup,
     apply,
     collect_live,
 )
@@ -54,6 +63,7 @@ from tailjit.reconcile import (
     AttributeChange,
     CycleReport,
     ReconcileConflict,
+    Refused,
     plan_once,
     reconcile_once,
 )
@@ -90,12 +100,14 @@ class AttributeRefused(TailjitError):
 class LoopSettings:
     """``key`` signs the markers; ``resync_interval`` (seconds) bounds how long drift can go
     unnoticed; ``attempts`` bounds the policy writes of one cycle; ``policy_file`` is named in
-    messages that tell the operator what to change."""
+    messages that tell the operator what to change; ``sync_groups`` are the ``group:`` entries
+    of the policy file kept equal to what the identity sources report (none by default)."""
 
     key: bytes
     resync_interval: float = 300.0
     attempts: int = 5
     policy_file: str = "the eligibility policy"
+    sync_groups: tuple[GroupName, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +240,7 @@ class ReconcileLoop:
             key=self.settings.key,
             now=now,
             devices=sorted(self._known),
+            groups=self._groups(),
         )
 
     # --- one cycle -------------------------------------------------------------------------
@@ -251,6 +264,7 @@ class ReconcileLoop:
             key=self.settings.key,
             now=now,
             devices=extra,
+            groups=self._groups(),
             attempts=self.settings.attempts,
         )
         self._full_due = self._full_due and not full
@@ -285,6 +299,9 @@ class ReconcileLoop:
         for request in expired:
             if request.expires_at is not None:
                 metrics.observe_expiry_lag((done - request.expires_at).total_seconds())
+
+    def _groups(self) -> list[GroupSync]:
+        return [group_sync(self.store, group) for group in self.settings.sync_groups]
 
     def _list_devices(self) -> tuple[Device, ...]:
         return tuple(self.client.list_devices())
@@ -338,6 +355,7 @@ class ReconcileLoop:
             audit.drift_detected(kind=kind, subject=subject, summary=summary, at=now)
             self.metrics.count_drift(kind)
             log.warning("drift (%s) on %s: %s", kind, subject, summary)
+        self._groups_written(report, now)
         wanted = {device for grant in desired for device in grant.device_ids}
         self._known = wanted | {
             device
@@ -348,6 +366,60 @@ class ReconcileLoop:
             raw, etag = self.tailnet.last
             with self._lock:
                 self._view = TailnetView(raw, etag, tuple(devices), now)
+
+    def _groups_written(self, report: CycleReport, now: datetime) -> None:
+        """Keep the baselines the cycle took from the file; audit each synced group written,
+        and a hand edit or deletion of one as drift."""
+        for name, members in report.baselines.items():
+            save_baseline(self.store, name, members)
+        if report.refused is not None:
+            held, reason = report.refused
+            self.metrics.count_api_error(400)
+            names = ", ".join(op.name for op in held)
+            summary = f"the tailnet refused the policy with {names} as synced; kept: {reason}"
+            log.warning("%s", summary)
+            if summary not in self._reported:  # once per distinct refusal, not per cycle
+                self._reported.add(summary)
+                self.store.audit.daemon_event(
+                    "group.refused",
+                    subject=names,
+                    summary=summary,
+                    detail={"groups": {op.name: list(op.members or ()) for op in held}},
+                    at=now,
+                )
+        for op in report.ops:
+            if not isinstance(op, SyncGroup) or not report.writes:
+                continue
+            before, after = set(op.found or ()), set(op.members or ())
+            summary = {
+                "missing": "written",
+                "changed": "written as the identity sources report it",
+                "altered": "edited by hand; written again as the identity sources report it",
+                "adopted": "taken over from the hand-written entry",
+                "released": "no longer synced: marker removed, members left as they were",
+            }[op.reason]
+            self.store.audit.daemon_event(
+                "group.synced",
+                subject=op.name,
+                summary=summary,
+                detail={
+                    "reason": op.reason,
+                    "members": None if op.members is None else list(op.members),
+                    "added": sorted(after - before),
+                    "removed": sorted(before - after) if op.members is not None else [],
+                },
+                at=now,
+            )
+            # A missing group is drift once tailjit had written it (it then keeps a baseline).
+            written = group_sync(self.store, GroupName(op.name)).baseline is not None
+            if op.reason == "altered" or (op.reason == "missing" and written):
+                kind = "altered-group" if op.reason == "altered" else "missing-group"
+                what = "edited by hand" if op.reason == "altered" else "deleted by hand"
+                self.store.audit.drift_detected(
+                    kind=kind, subject=op.name, summary=f"{what}; put back", at=now
+                )
+                self.metrics.count_drift(kind)
+                log.warning("drift (%s) on %s: %s; put back", kind, op.name, what)
 
     def _findings(self, ops: Iterable[Op]) -> Iterable[tuple[str, str, str]]:
         """(kind, subject, summary) of each operation that repairs drift; the ones that only
@@ -534,6 +606,8 @@ class ReconcileLoop:
                 log.exception("could not audit a failed cycle")
         if isinstance(error, ApiError):
             self.metrics.count_api_error(error.status)
+        elif isinstance(error, Refused):
+            self.metrics.count_api_error(400)
         elif isinstance(error, TailscaleError):
             self.metrics.count_api_error(None)
         level = logging.ERROR if self._failures == 1 else logging.WARNING
@@ -563,6 +637,8 @@ def _concerns(op: Op, grant: DesiredGrant) -> bool:
         return op.desired.grant_id == grant.grant_id
     if isinstance(op, RemoveEntry):
         return op.grant_id == grant.grant_id
+    if isinstance(op, SyncGroup):
+        return False
     return op.key == grant.attribute_key and op.device_id in grant.device_ids
 
 

@@ -39,7 +39,7 @@ from tailjit.daemon.loop import LoopSettings, ReconcileLoop
 from tailjit.daemon.slack import SlackBridge
 from tailjit.eligibility import EligibilityInvalid, EligibilityPolicy, load_policy
 from tailjit.errors import TailjitError
-from tailjit.ids import GrantId, Login, RequestId
+from tailjit.ids import GrantId, GroupName, Login, RequestId
 from tailjit.metrics import Metrics
 from tailjit.notify import SlackNotifier
 from tailjit.store import Store
@@ -142,11 +142,14 @@ class Daemon:
                 resync_interval=config.resync_interval,
                 attempts=config.write_attempts,
                 policy_file=str(config.policy),
+                sync_groups=tuple(GroupName(g) for g in config.receivers.sync_groups),
             ),
             clock=clock,
             metrics=Metrics(request_counts=self.store.counts),
         )
-        self.directory = IdentityDirectory(self.store, LiveDirectory(lambda: self.loop.view))
+        self.directory = IdentityDirectory(
+            self.store, LiveDirectory(lambda: self.loop.view), config.receivers.sync_groups
+        )
         self.workflow = self._workflow(policy)
         self.identity = IdentityService(
             store=self.store,
@@ -155,6 +158,7 @@ class Daemon:
             verify_now=self.loop.wake,
             clock=clock,
             groups=config.receivers.groups,
+            synced=config.receivers.sync_groups,
             count=self.loop.metrics.count_webhook,
         )
         self.scim = ScimService(store=self.store, submit=self.identity.submit, clock=clock)

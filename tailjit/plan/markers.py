@@ -35,6 +35,7 @@ from tailjit.errors import InvalidInput
 from tailjit.ids import CROCKFORD_ALPHABET, GrantId
 
 __all__ = [
+    "CONTAINER_MARKER",
     "MAC_HEX_DIGITS",
     "MIN_KEY_BYTES",
     "MalformedMarker",
@@ -45,6 +46,11 @@ __all__ = [
     "sign",
     "verify",
 ]
+
+CONTAINER_MARKER = "// tailjit:container"
+"""The comment before a ``grants``, ``postures`` or ``groups`` member that tailjit created in a
+policy file without one: tailjit removes ``grants`` and ``postures`` again once empty. Anything
+else in the file (a human's empty ``grants``, say) is never removed."""
 
 MAC_HEX_DIGITS = 32
 """Hex digits of the HMAC-SHA256 digest kept in a marker: 32, that is 128 bits."""

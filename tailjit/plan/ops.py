@@ -19,13 +19,13 @@ from typing import TypeAlias
 from tailjit.errors import InvalidInput
 from tailjit.hujson import JSON, Array, Object, Value
 from tailjit.ids import GrantId, Login
+from tailjit.plan.groups import SyncGroup, apply_groups
 from tailjit.plan.live import LiveEntries, LiveEntry
-from tailjit.plan.markers import MarkerKind, sign
+from tailjit.plan.markers import CONTAINER_MARKER, MarkerKind, sign
 from tailjit.requests import GrantMode
 from tailjit.targets import Target
 
 __all__ = [
-    "CONTAINER_MARKER",
     "TAILJIT_ATTRIBUTE_PREFIX",
     "AddEntries",
     "DeleteAttribute",
@@ -38,11 +38,6 @@ __all__ = [
     "plan",
     "posture_entry",
 ]
-
-CONTAINER_MARKER = "// tailjit:container"
-"""The comment before a ``grants`` or ``postures`` member that tailjit created in a policy file
-without one: tailjit removes the member again once it is empty. Anything else in the file
-(a human's empty ``grants``, say) is never removed."""
 
 TAILJIT_ATTRIBUTE_PREFIX = "custom:tailjit_"
 """Attributes under this prefix are tailjit's: one no desired grant accounts for is deleted."""
@@ -123,7 +118,7 @@ class DeleteAttribute:
     reason: str
 
 
-Op: TypeAlias = AddEntries | RemoveEntry | SetAttribute | DeleteAttribute
+Op: TypeAlias = AddEntries | RemoveEntry | SetAttribute | DeleteAttribute | SyncGroup
 
 
 def grant_entry(desired: DesiredGrant) -> dict[str, JSON]:
@@ -206,8 +201,8 @@ def apply(tree: Value, ops: Iterable[Op], *, key: bytes) -> Value:
     Removals go first, one batch per container; then the additions append their grants
     (creating ``grants`` if absent) and their postures (creating ``postures``), each behind its
     signed marker, one batch per container: each container is laid out and checked once,
-    however many entries change. `InvalidInput` when the root is not an object
-    or ``grants``/``postures`` has the wrong type.
+    however many entries change. Synced groups come last (`apply_groups`). `InvalidInput` when
+    the root is not an object or ``grants``/``postures``/``groups`` has the wrong type.
     """
     ops = tuple(ops)
     removals: dict[str, list[str]] = {}
@@ -231,7 +226,7 @@ def apply(tree: Value, ops: Iterable[Op], *, key: bytes) -> Value:
     for container, entries in additions.items():
         tree = _ensure(tree, container, Array if container == "grants" else Object)
         tree = tree.add_all(f"/{container}", entries)
-    return tree
+    return apply_groups(tree, (op for op in ops if isinstance(op, SyncGroup)), key=key)
 
 
 def _active(desired: Sequence[DesiredGrant], now: datetime) -> dict[GrantId, DesiredGrant]:

@@ -11,7 +11,7 @@ from tailjit.reconcile.cycle import (
     plan_once,
     reconcile_once,
 )
-from tailjit.reconcile.ports import AttributeChange, AttributeValue, Conflict, Tailnet
+from tailjit.reconcile.ports import AttributeChange, AttributeValue, Conflict, Refused, Tailnet
 
 __all__ = [
     "AttributeChange",
@@ -20,6 +20,7 @@ __all__ = [
     "CycleReport",
     "Finding",
     "ReconcileConflict",
+    "Refused",
     "Tailnet",
     "plan_once",
     "reconcile_once",

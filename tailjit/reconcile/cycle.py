@@ -1,9 +1,11 @@
 """One reconcile cycle (DESIGN.md §4): read, plan, write once under If-Match, verify.
 
 `reconcile_once` is the single writer's step. It reads the policy and the attributes of the
-devices concerned, plans with `tailjit.plan.plan`, and writes the policy at most once per
-attempt, always with ``If-Match``; a `Conflict` starts the attempt again from a fresh read
-(invariant 2), and after ``attempts`` of them `ReconcileConflict` is raised. Attribute
+devices concerned, plans with `tailjit.plan.plan` (and `tailjit.plan.plan_groups` for synced
+groups), and writes the policy at most once per attempt, always with ``If-Match`` (when the
+tailnet refuses a write that changes synced groups, it is made again without them); a
+`Conflict` starts the attempt again from a fresh read (invariant 2), and after ``attempts`` of
+them `ReconcileConflict` is raised. Attribute
 operations follow the policy write, in one batch. Finally it reads everything back and
 re-plans: the cycle is ``verified`` when nothing is left to do (invariant 4).
 """
@@ -11,7 +13,7 @@ re-plans: the cycle is ``verified`` when nothing is left to do (invariant 4).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tailjit.errors import InvalidInput, TailjitError
@@ -20,14 +22,18 @@ from tailjit.plan import (
     AddEntries,
     DeleteAttribute,
     DesiredGrant,
+    GroupSync,
     Op,
     RemoveEntry,
     SetAttribute,
+    SyncGroup,
     apply,
     collect_live,
+    json_pointer,
     plan,
+    plan_groups,
 )
-from tailjit.reconcile.ports import AttributeChange, Conflict, Tailnet
+from tailjit.reconcile.ports import AttributeChange, Conflict, Refused, Tailnet
 
 __all__ = ["CycleReport", "Finding", "ReconcileConflict", "plan_once", "reconcile_once"]
 
@@ -62,7 +68,8 @@ class CycleReport:
     ``writes`` the successful policy writes (0 or 1), ``attempts`` the reads of the policy that
     were planned on (1 + the conflicts), ``verified`` whether the read-back needs no further
     operation, ``remaining`` the operations the read-back would still need, and ``findings``
-    the marked entries removed and attributes deleted, with their reasons.
+    the marked entries removed, groups put back and attributes deleted, with their reasons;
+    ``baselines`` the baseline of each synced group taken from the live file (`plan_groups`).
     """
 
     ops: tuple[Op, ...]
@@ -71,6 +78,10 @@ class CycleReport:
     verified: bool
     findings: tuple[Finding, ...]
     remaining: tuple[Op, ...] = ()
+    baselines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    refused: tuple[tuple[SyncGroup, ...], str] | None = None
+    """The synced-group operations held back because the tailnet refused the policy with them
+    (the rest was written without them), and the tailnet's reason."""
 
 
 def reconcile_once(
@@ -80,37 +91,42 @@ def reconcile_once(
     key: bytes,
     now: datetime,
     devices: Sequence[str] = (),
+    groups: Sequence[GroupSync] = (),
     attempts: int = 5,
 ) -> CycleReport:
     """Bring ``tailnet`` to ``desired`` at ``now`` and verify it; see the module docstring.
 
     The attributes read are those of the desired grants' devices and of ``devices`` (the ones
-    known to carry ``custom:tailjit_*`` attributes). `InvalidInput` for ``attempts`` < 1,
+    known to carry ``custom:tailjit_*`` attributes); ``groups`` are the synced groups, written
+    in the same policy write. `InvalidInput` for ``attempts`` < 1,
     `ReconcileConflict` when every attempt met a `Conflict`.
     """
     if attempts < 1:
         raise InvalidInput("attempts", attempts, "a positive count")
     concerned = _devices(desired, devices)
     for attempt in range(1, attempts + 1):
-        read = _read(tailnet, desired, concerned, key=key, now=now)
-        policy_ops = tuple(op for op in read.ops if isinstance(op, AddEntries | RemoveEntry))
-        writes = 0
+        read = _read(tailnet, desired, concerned, groups, key=key, now=now)
+        policy_ops = tuple(
+            op for op in read.ops if isinstance(op, AddEntries | RemoveEntry | SyncGroup)
+        )
+        writes, refused = 0, None
         if policy_ops:
-            new = apply(parse(read.raw), policy_ops, key=key).pack()
             try:
-                tailnet.set_policy(new, if_match=read.etag)
+                writes, refused = _write(tailnet, read, policy_ops, key=key)
             except Conflict:
                 continue
-            writes = 1
         _apply_attributes(tailnet, read.ops)
-        remaining = _read(tailnet, desired, concerned, key=key, now=now).ops
+        remaining = _read(tailnet, desired, concerned, groups, key=key, now=now).ops
+        held = refused[0] if refused else ()
         return CycleReport(
-            ops=read.ops,
+            ops=tuple(op for op in read.ops if op not in held),
             writes=writes,
             attempts=attempt,
             verified=not remaining,
             findings=tuple(_findings(read.ops)),
             remaining=remaining,
+            baselines=read.baselines,
+            refused=refused,
         )
     raise ReconcileConflict(attempts)
 
@@ -122,9 +138,31 @@ def plan_once(
     key: bytes,
     now: datetime,
     devices: Sequence[str] = (),
+    groups: Sequence[GroupSync] = (),
 ) -> tuple[Op, ...]:
     """What `reconcile_once` would do now, read but not applied (``tailjit plan``)."""
-    return _read(tailnet, desired, _devices(desired, devices), key=key, now=now).ops
+    return _read(tailnet, desired, _devices(desired, devices), groups, key=key, now=now).ops
+
+
+def _write(
+    tailnet: Tailnet, read: _Read, ops: tuple[Op, ...], *, key: bytes
+) -> tuple[int, tuple[tuple[SyncGroup, ...], str] | None]:
+    """Write ``ops`` on the policy ``read``: the writes made (0 or 1), and what was held back.
+
+    When the tailnet refuses a policy that changes synced groups (their new members fail its
+    ``tests``, say), the rest is written without them, so grants still come and go; the group
+    operations held back and the tailnet's reason are returned with it."""
+    try:
+        tailnet.set_policy(apply(parse(read.raw), ops, key=key).pack(), if_match=read.etag)
+    except Refused as refusal:
+        groups = tuple(op for op in ops if isinstance(op, SyncGroup))
+        if not groups:
+            raise
+        rest = tuple(op for op in ops if not isinstance(op, SyncGroup))
+        if rest:
+            tailnet.set_policy(apply(parse(read.raw), rest, key=key).pack(), if_match=read.etag)
+        return int(bool(rest)), (groups, str(refusal))
+    return 1, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,23 +170,28 @@ class _Read:
     raw: bytes
     etag: str
     ops: tuple[Op, ...]
+    baselines: Mapping[str, tuple[str, ...]]
 
 
 def _read(
     tailnet: Tailnet,
     desired: Sequence[DesiredGrant],
     devices: Iterable[str],
+    groups: Sequence[GroupSync],
     *,
     key: bytes,
     now: datetime,
 ) -> _Read:
     """A fresh read of the policy and attributes, and the plan from it to ``desired``."""
     raw, etag = tailnet.get_policy()
-    live = collect_live(parse(raw), key=key, now=now)
+    tree = parse(raw)
+    live = collect_live(tree, key=key, now=now)
     attributes: dict[str, Mapping[str, datetime | None]] = {
         device: tailnet.attributes(device) for device in devices
     }
-    return _Read(raw, etag, plan(desired, live, attributes, now=now))
+    group_ops, baselines = plan_groups(tree, groups, key=key)
+    ops = plan(desired, live, attributes, now=now) + group_ops
+    return _Read(raw, etag, ops, baselines)
 
 
 def _devices(desired: Sequence[DesiredGrant], extra: Sequence[str]) -> tuple[str, ...]:
@@ -176,3 +219,5 @@ def _findings(ops: Iterable[Op]) -> Iterable[Finding]:
             yield Finding(op.pointer, op.reason, grant_id)
         elif isinstance(op, DeleteAttribute):
             yield Finding(f"{op.device_id}/{op.key}", op.reason)
+        elif isinstance(op, SyncGroup) and op.reason == "altered":
+            yield Finding(json_pointer("groups", op.name), "group edited by hand; put back")

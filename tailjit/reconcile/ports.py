@@ -17,11 +17,16 @@ from tailjit.plan.ops import AttributeValue
 AttributeChange = tuple[AttributeValue, datetime]
 """A value to set and the expiry Tailscale removes it at."""
 
-__all__ = ["AttributeChange", "AttributeValue", "Conflict", "Tailnet"]
+__all__ = ["AttributeChange", "AttributeValue", "Conflict", "Refused", "Tailnet"]
 
 
 class Conflict(TailjitError):
     """The policy changed since it was read (HTTP 412): read it again and re-plan."""
+
+
+class Refused(TailjitError):
+    """The tailnet refused the policy written (HTTP 400): it is invalid, or its own ``tests``
+    fail with it. The message is the tailnet's."""
 
 
 class Tailnet(Protocol):
@@ -32,8 +37,9 @@ class Tailnet(Protocol):
         ...
 
     def set_policy(self, policy: bytes, *, if_match: str) -> str | None:
-        """Replace the policy if its ETag is still ``if_match``; `Conflict` if it is not.
-        Returns the new ETag when the tailnet says it."""
+        """Replace the policy if its ETag is still ``if_match``; `Conflict` if it is not,
+        `Refused` when the tailnet does not accept it. Returns the new ETag when the tailnet
+        says it."""
         ...
 
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:

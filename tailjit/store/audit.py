@@ -52,6 +52,8 @@ DAEMON_EVENTS = frozenset(
         "daemon.started",
         "daemon.stopped",
         "daemon.job-failed",
+        "group.refused",
+        "group.synced",
         "policy.reloaded",
         "policy.reload-refused",
         "reconcile.conflict",
@@ -59,7 +61,8 @@ DAEMON_EVENTS = frozenset(
         "reconcile.refused-attribute",
     }
 )
-"""What the daemon itself records: its lifecycle, failed jobs and cycles, policy reloads."""
+"""What the daemon itself records: its lifecycle, failed jobs and cycles, policy reloads, and the
+synced ``group:`` entries it writes."""
 IDENTITY_EVENTS = frozenset(
     {"membership.added", "membership.removed", "user.deactivated", "user.reactivated"}
 )

@@ -136,6 +136,16 @@ class IdentityStore:
             ).fetchall()
         return frozenset(Login(login) for (login,) in rows)
 
+    def reported(self, group: str) -> dict[Login, bool]:
+        """Every login a source has spoken about in ``group``: whether any source reports it
+        a member now."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT login, MAX(member) FROM identity_members WHERE grp = ? GROUP BY login",
+                (str(group),),
+            ).fetchall()
+        return {Login(login): bool(member) for login, member in rows}
+
     def groups_of(self, login: Login) -> frozenset[str]:
         """The groups any source reports ``login`` a member of."""
         with self._db.reading() as conn:
@@ -180,6 +190,12 @@ class IdentityStore:
                 return False
             self._audit.user_reactivated(login, source=source, delivery=delivery, at=at)
         return True
+
+    def deactivated(self) -> frozenset[Login]:
+        """Every login a source reports deactivated."""
+        with self._db.reading() as conn:
+            rows = conn.execute("SELECT DISTINCT login FROM identity_deactivated").fetchall()
+        return frozenset(Login(login) for (login,) in rows)
 
     def is_deactivated(self, login: Login) -> bool:
         """Whether any source reports ``login`` deactivated."""

@@ -1,6 +1,7 @@
 """`TailscaleTailnet`: the reconcile service's `Tailnet` port over `TailscaleClient`.
 
-The one place where the client's 412 (`PreconditionFailed`) becomes the service's `Conflict`.
+The one place where the client's 412 (`PreconditionFailed`) becomes the service's `Conflict`,
+and its 400 (`ValidationFailed`) the service's `Refused`.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from tailjit.reconcile.ports import AttributeChange, Conflict
+from tailjit.reconcile.ports import AttributeChange, Conflict, Refused
 from tailjit.tailscale._client import TailscaleClient
-from tailjit.tailscale._errors import PreconditionFailed, UnexpectedResponse
+from tailjit.tailscale._errors import PreconditionFailed, UnexpectedResponse, ValidationFailed
 from tailjit.tailscale._models import AttributeUpdate
 
 __all__ = ["BATCH", "TailscaleTailnet"]
@@ -37,6 +38,13 @@ class TailscaleTailnet:
             return self.client.set_policy(policy, if_match=if_match).etag
         except PreconditionFailed as error:
             raise Conflict("the policy file changed since it was read (412)") from error
+        except ValidationFailed as error:
+            details = "; ".join(
+                f"{user}: {', '.join(errors)}" if user else ", ".join(errors)
+                for user, errors, _ in error.failures
+                if errors
+            )
+            raise Refused(f"{error}{f' ({details})' if details else ''}") from error
 
     def attributes(self, device_id: str) -> dict[str, datetime | None]:
         found = self.client.get_posture_attributes(device_id).custom()

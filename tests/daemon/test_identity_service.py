@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tailjit.daemon.identity import IdentityDirectory, IdentityService, ScimService, group_name
+from tailjit.daemon.identity import (
+    IdentityDirectory,
+    IdentityService,
+    ScimService,
+    group_name,
+    group_sync,
+    save_baseline,
+)
 from tailjit.eligibility import load_policy
 from tailjit.identity import EventKind, IdentityEvent, Source
 from tailjit.ids import GroupName, Login
@@ -251,3 +258,45 @@ def test_an_event_that_cannot_be_applied_leaves_the_inbox_and_the_rest_go_on(
         service.stop()
 
     assert workflow.directory.members(ONCALL) == {ALICE}
+
+
+def test_a_synced_group_amends_its_baseline_with_what_sources_report(
+    store: Store, sandbox_clock: ManualClock
+) -> None:
+    bob, dave = Login("bob@example.com"), Login("dave@example.com")
+    tailnet = StaticDirectory({ONCALL: frozenset({ALICE, bob})})
+    directory = IdentityDirectory(store, tailnet, synced=["group:oncall"])
+    wakes: list[str] = []
+    service = IdentityService(
+        store=store,
+        workflow=lambda: Workflow(
+            store=store,
+            policy=load_policy(POLICY),
+            directory=directory,
+            ids=Ids().next,
+            clock=sandbox_clock,
+        ),
+        wake=lambda: wakes.append("wake"),
+        verify_now=lambda: None,
+        clock=sandbox_clock,
+        groups={"On-call": "group:oncall"},
+        synced=["group:oncall"],
+    )
+
+    # Before any report, and before tailjit kept a baseline: the tailnet's members.
+    assert directory.members(ONCALL) == {ALICE, bob}
+    save_baseline(store, "group:oncall", [ALICE, bob])
+    saved_again = [dave]
+    save_baseline(store, "group:oncall", saved_again)  # a baseline is kept once
+    assert group_sync(store, ONCALL).baseline == (ALICE, bob)
+
+    # A change-only source speaks about alice and dave: bob, never mentioned, stays.
+    service.apply(event(EventKind.MEMBER_REMOVED, "e1"))
+    service.apply(IdentityEvent(Source.OKTA, EventKind.MEMBER_ADDED, "d2", dave, "On-call", "e2"))
+    assert directory.members(ONCALL) == {bob, dave}
+    assert wakes == ["wake", "wake"]  # each change of a synced group wakes the loop
+
+    # A deactivated member drops out of every synced group, and that wakes the loop too.
+    service.apply(IdentityEvent(Source.OKTA, EventKind.USER_DEACTIVATED, "d3", dave, None, "e3"))
+    assert directory.members(ONCALL) == {bob}
+    assert len(wakes) == 3

@@ -10,12 +10,21 @@ import pytest
 
 from tailjit.errors import InvalidInput
 from tailjit.hujson import parse
-from tailjit.ids import GrantId, Login
-from tailjit.plan import AddEntries, DeleteAttribute, DesiredGrant, SetAttribute, collect_live
+from tailjit.ids import GrantId, GroupName, Login
+from tailjit.plan import (
+    AddEntries,
+    DeleteAttribute,
+    DesiredGrant,
+    GroupSync,
+    SetAttribute,
+    SyncGroup,
+    collect_live,
+)
 from tailjit.reconcile import (
     AttributeChange,
     Conflict,
     ReconcileConflict,
+    Refused,
     reconcile_once,
 )
 from tailjit.requests import GrantMode
@@ -171,3 +180,70 @@ def test_every_attempt_losing_the_race_raises_a_typed_conflict() -> None:
 def test_attempts_must_be_positive() -> None:
     with pytest.raises(InvalidInput, match="attempts"):
         reconcile_once(LosingTailnet(), [], key=KEY, now=NOW, attempts=0)
+
+
+# --- synced groups -----------------------------------------------------------------------------
+
+
+def eng(policy: bytes) -> list[str]:
+    groups = parse(policy).to_python()["groups"]  # type: ignore[index,call-overload]
+    return list(groups["group:eng"])
+
+
+def test_a_synced_group_is_written_in_the_same_write_as_the_grants(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    sync = GroupSync(GroupName("group:eng"), reported={"dave@example.com": True})
+
+    report = reconcile_once(
+        tailnet, [grant(sandbox.device_id("alice-laptop"))], key=KEY, now=NOW, groups=[sync]
+    )
+
+    assert (report.writes, report.verified) == (1, True)
+    assert [op.reason for op in report.ops if isinstance(op, SyncGroup)] == ["adopted"]
+    assert report.baselines == {"group:eng": ("alice@example.com", "bob@example.com")}
+    assert eng(sandbox.policy()) == ["alice@example.com", "bob@example.com", "dave@example.com"]
+    assert b"// tailjit:group mac=" in sandbox.policy()
+    assert policy_writes(sandbox) == 1
+
+
+def test_a_group_change_the_tailnet_refuses_is_held_back_and_the_grants_are_written(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    # The demo policy's tests need alice to reach tag:staging:22, through group:eng.
+    sync = GroupSync(GroupName("group:eng"), reported={"alice@example.com": False})
+
+    report = reconcile_once(
+        tailnet, [grant(sandbox.device_id("alice-laptop"))], key=KEY, now=NOW, groups=[sync]
+    )
+
+    assert report.refused is not None
+    held, reason = report.refused
+    assert [(op.name, op.members) for op in held] == [("group:eng", ("bob@example.com",))]
+    assert "test" in reason
+    assert not any(isinstance(op, SyncGroup) for op in report.ops)
+    assert report.writes == 1
+    assert not report.verified  # the group change is still to do
+    assert owned(sandbox.policy()) == ["/grants/3", "/postures/posture:tailjit_G7KQ2M3X"]
+    assert eng(sandbox.policy()) == ["alice@example.com", "bob@example.com"]
+    assert b"tailjit:group" not in sandbox.policy()
+
+
+def test_a_refused_group_change_alone_writes_nothing_and_a_refused_grant_still_raises(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    sync = GroupSync(GroupName("group:eng"), reported={"alice@example.com": False})
+
+    report = reconcile_once(tailnet, [], key=KEY, now=NOW, groups=[sync])
+
+    assert (report.writes, report.refused is not None) == (0, True)
+    assert sandbox.policy() == original
+    bad = DesiredGrant(
+        ID,
+        Login("alice@example.com"),
+        parse_target("tcp:no-such-host:80"),
+        NOW + timedelta(hours=1),
+        GrantMode.POLICY,
+    )
+    with pytest.raises(Refused):
+        reconcile_once(tailnet, [bad], key=KEY, now=NOW)
