@@ -34,7 +34,6 @@ state; the other targets (a handful of writes, answers within 3 s) are printed w
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import statistics
@@ -42,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -63,6 +61,8 @@ from _harness import (
     verdict,
     wait_for,
 )
+
+from tailjit.testing import OktaDelivery, okta_delivery
 
 ADMIN, ADMIN_TOKEN = "carol@example.com", "bench-token-of-carol"
 OKTA_SECRET = "bench-okta-secret"
@@ -93,45 +93,7 @@ GROUPS = ("oncall", "web", "dbas", "sre", "support")
 # --- the events -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Event:
-    """One Okta membership event; ``body`` is its delivery, the same bytes on every retry."""
-
-    group: str
-    login: str
-    added: bool
-    delivery: str
-    body: bytes
-
-    @property
-    def membership(self) -> tuple[str, str]:
-        return (self.group, self.login)
-
-
-def okta_event(group: str, login: str, *, added: bool) -> Event:
-    delivery = str(uuid.uuid4())
-    body = {
-        "eventType": "com.okta.event_hook",
-        "eventId": delivery,
-        "data": {
-            "events": [
-                {
-                    "uuid": str(uuid.uuid4()),
-                    "published": "2026-11-21T12:00:00.000Z",
-                    "eventType": f"group.user_membership.{'add' if added else 'remove'}",
-                    "outcome": {"result": "SUCCESS"},
-                    "target": [
-                        {"type": "UserGroup", "id": f"00g-{group}", "displayName": group},
-                        {"type": "User", "id": f"00u-{login}", "alternateId": login},
-                    ],
-                }
-            ]
-        },
-    }
-    return Event(group, login, added, delivery, json.dumps(body).encode())
-
-
-def distinct_events(count: int, rng: random.Random) -> list[Event]:
+def distinct_events(count: int, rng: random.Random) -> list[OktaDelivery]:
     """``count`` events on random memberships, each one the opposite of that membership's
     state (starting with an add), so every one of them is a change."""
     state: dict[tuple[str, str], bool] = {}
@@ -140,18 +102,18 @@ def distinct_events(count: int, rng: random.Random) -> list[Event]:
         membership = (rng.choice(GROUPS), rng.choice(USERS))
         added = not state.get(membership, False)
         state[membership] = added
-        events.append(okta_event(*membership, added=added))
+        events.append(okta_delivery(*membership, added=added))
     return events
 
 
 def lanes_of(
-    events: list[Event], retries: int, senders: int, rng: random.Random
-) -> list[list[Event]]:
+    events: list[OktaDelivery], retries: int, senders: int, rng: random.Random
+) -> list[list[OktaDelivery]]:
     """Split ``events`` among the senders by membership (one sender per membership, so its
     events go out in order); resend ``retries`` of them later from the same sender."""
-    lanes: list[list[Event]] = [[] for _ in range(senders)]
+    lanes: list[list[OktaDelivery]] = [[] for _ in range(senders)]
 
-    def lane(e: Event) -> list[Event]:
+    def lane(e: OktaDelivery) -> list[OktaDelivery]:
         return lanes[zlib.crc32(f"{e.group} {e.login}".encode()) % senders]
 
     for e in events:
@@ -163,7 +125,7 @@ def lanes_of(
 
 
 def expected(
-    start: dict[tuple[str, str], bool], events: Iterable[Event]
+    start: dict[tuple[str, str], bool], events: Iterable[OktaDelivery]
 ) -> tuple[dict[tuple[str, str], bool], list[str]]:
     """The final membership and the deliveries that change it: a report repeating the current
     state changes nothing (and a first removal is recorded, as the store does)."""
@@ -250,7 +212,7 @@ class Bench:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def deliver(self, events: Iterable[Event], sent: Sent) -> None:
+    def deliver(self, events: Iterable[OktaDelivery], sent: Sent) -> None:
         with httpx.Client(base_url=self.url, timeout=60) as client:
             for e in events:
                 began = time.monotonic()
@@ -263,7 +225,7 @@ class Bench:
                 sent.latencies.append(sent.finished - began)
                 sent.statuses[reply.status_code] += 1
 
-    def send(self, events: list[Event]) -> Sent:
+    def send(self, events: list[OktaDelivery]) -> Sent:
         sent = Sent(Counter(), [])
         self.deliver(events, sent)
         if sent.statuses != {204: len(events)}:
@@ -331,7 +293,7 @@ class Bench:
         print(f"sandbox and daemon on loopback; state in {self.directory}")
 
         # 1. Setup: the three holders in both groups, six grants active.
-        setup = [okta_event(g, login, added=True) for g in TARGETS for login in HOLDERS]
+        setup = [okta_delivery(g, login, added=True) for g in TARGETS for login in HOLDERS]
         self.send(setup)
         wait_for("the setup memberships", lambda: self.applied(setup[-1].delivery), 30)
         grants = {(g, login): self.grant(login, TARGETS[g]) for g in TARGETS for login in HOLDERS}
@@ -353,7 +315,7 @@ class Bench:
         # 2. The burst.
         burst = distinct_events(self.distinct - len(REMOVED), rng)
         lanes = lanes_of(burst, self.retries, self.senders, rng)
-        last = [okta_event(g, login, added=False) for g, login in REMOVED]
+        last = [okta_delivery(g, login, added=False) for g, login in REMOVED]
         start = {e.membership: True for e in setup}
         final, changes = expected(start, [*burst, *last])
         self.sandbox.delete("/sandbox/requests").raise_for_status()
@@ -371,7 +333,7 @@ class Bench:
         deliveries = sum(len(s.latencies) for s in sent)
 
         # 3. The end marker, then what the daemon and the tailnet did.
-        end = okta_event("dbas", "end-of-burst@example.com", added=True)
+        end = okta_delivery("dbas", "end-of-burst@example.com", added=True)
         self.send([end])
         wait_for("the end of the burst to be applied", lambda: self.applied(end.delivery), 120)
         watcher.join(30)

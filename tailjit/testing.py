@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -41,3 +44,46 @@ def load_module(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@dataclass(frozen=True)
+class OktaDelivery:
+    """One Okta event hook delivery of a group membership change; ``body`` is the same bytes on
+    every retry, ``delivery`` its ``eventId``."""
+
+    group: str
+    login: str
+    added: bool
+    delivery: str
+    body: bytes
+
+    @property
+    def membership(self) -> tuple[str, str]:
+        return (self.group, self.login)
+
+
+def okta_delivery(
+    group: str, login: str, *, added: bool, event_id: str | None = None
+) -> OktaDelivery:
+    """A delivery of one ``group.user_membership.add`` (or ``.remove``) event, shaped as Okta
+    sends it; ``event_id`` is the event's ``uuid`` (the dedupe key), random by default."""
+    delivery = str(uuid.uuid4())
+    body = {
+        "eventType": "com.okta.event_hook",
+        "eventId": delivery,
+        "data": {
+            "events": [
+                {
+                    "uuid": event_id or str(uuid.uuid4()),
+                    "published": "2026-11-21T12:00:00.000Z",
+                    "eventType": f"group.user_membership.{'add' if added else 'remove'}",
+                    "outcome": {"result": "SUCCESS"},
+                    "target": [
+                        {"type": "UserGroup", "id": f"00g-{group}", "displayName": group},
+                        {"type": "User", "id": f"00u-{login}", "alternateId": login},
+                    ],
+                }
+            ]
+        },
+    }
+    return OktaDelivery(group, login, added, delivery, json.dumps(body).encode())

@@ -8,14 +8,11 @@ expiry, a revocation and accepted and refused deliveries, counts exactly what ha
 
 from __future__ import annotations
 
-import json
 import random
 import threading
-import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tailjit.testing import OktaDelivery, okta_delivery
 from tests.e2e.conftest import Daemon, Sandbox, wait_for
 
 OKTA_SECRET = "okta-hook-secret"
@@ -65,41 +63,7 @@ def daemon(start_daemon: Callable[..., Daemon], sandbox_process: Sandbox, tmp_pa
     return start_daemon(sandbox_process, TAILJIT_POLICY=str(policy), config_extra=RECEIVERS)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One Okta membership event; ``body`` is its delivery, the same bytes on every retry."""
-
-    group: str
-    login: str
-    added: bool
-    delivery: str
-    body: bytes
-
-
-def event(group: str, login: str, *, added: bool) -> Event:
-    delivery, event_uuid = str(uuid.uuid4()), str(uuid.uuid4())
-    body = {
-        "eventType": "com.okta.event_hook",
-        "eventId": delivery,
-        "data": {
-            "events": [
-                {
-                    "uuid": event_uuid,
-                    "published": "2026-11-21T12:00:00.000Z",
-                    "eventType": f"group.user_membership.{'add' if added else 'remove'}",
-                    "outcome": {"result": "SUCCESS"},
-                    "target": [
-                        {"type": "UserGroup", "id": f"00g-{group}", "displayName": group},
-                        {"type": "User", "id": f"00u-{login}", "alternateId": login},
-                    ],
-                }
-            ]
-        },
-    }
-    return Event(group, login, added, delivery, json.dumps(body).encode())
-
-
-def deliver(client: httpx.Client, events: Iterable[Event]) -> None:
+def deliver(client: httpx.Client, events: Iterable[OktaDelivery]) -> None:
     """POST each delivery in turn, waiting for the answer: the daemon queues a delivery before
     it answers, so one sender's events are applied in the order sent."""
     for sent in events:
@@ -167,32 +131,32 @@ SCRIPTED = {
 }
 
 
-def burst(rng: random.Random) -> list[Event]:
+def burst(rng: random.Random) -> list[OktaDelivery]:
     """``DISTINCT`` events, in the order each membership sees them: the scripted ones, the
     rest a random mix of adds and removes over the 150 memberships of the 50 users."""
-    events = [event(g, u, added=a) for (g, u), kinds in SCRIPTED.items() for a in kinds]
+    events = [okta_delivery(g, u, added=a) for (g, u), kinds in SCRIPTED.items() for a in kinds]
     pairs = [(g, u) for g in GROUPS for u in USERS if (g, u) not in SCRIPTED]
     while len(events) < DISTINCT:
         group, login = rng.choice(pairs)
-        events.append(event(group, login, added=rng.random() < 0.6))
+        events.append(okta_delivery(group, login, added=rng.random() < 0.6))
     # Shuffle while keeping each membership's order: shuffle positions, then refill them with
     # each membership's events in turn.
     order = list(range(len(events)))
     rng.shuffle(order)
-    queues: dict[tuple[str, str], list[Event]] = {}
+    queues: dict[tuple[str, str], list[OktaDelivery]] = {}
     for e in events:
         queues.setdefault((e.group, e.login), []).append(e)
     slots = [events[i] for i in order]
     return [queues[(e.group, e.login)].pop(0) for e in slots]
 
 
-def senders(events: list[Event], rng: random.Random) -> list[list[Event]]:
+def senders(events: list[OktaDelivery], rng: random.Random) -> list[list[OktaDelivery]]:
     """Split ``events`` among the senders by membership (so each membership's events go out in
     order from one sender), then resend ``RETRIES`` of them later from the same sender, as Okta
     does when an answer is lost: the same eventId and event uuid, the same bytes."""
-    lanes: list[list[Event]] = [[] for _ in range(SENDERS)]
+    lanes: list[list[OktaDelivery]] = [[] for _ in range(SENDERS)]
 
-    def lane_of(e: Event) -> list[Event]:
+    def lane_of(e: OktaDelivery) -> list[OktaDelivery]:
         return lanes[zlib.crc32(f"{e.group} {e.login}".encode()) % SENDERS]
 
     for e in events:
@@ -204,7 +168,7 @@ def senders(events: list[Event], rng: random.Random) -> list[list[Event]]:
 
 
 def expected_changes(
-    start: dict[tuple[str, str], bool], events: Iterable[Event]
+    start: dict[tuple[str, str], bool], events: Iterable[OktaDelivery]
 ) -> tuple[dict[tuple[str, str], bool], list[str]]:
     """The final membership and the deliveries that change it, as the store decides: a report
     that repeats the current state changes nothing; a first removal is recorded (it makes the
@@ -227,7 +191,7 @@ def test_a_burst_of_okta_deliveries_with_retries_is_applied_once_in_order(
     handful of policy writes while the two others stay."""
     rng = random.Random(7)
     with okta_client(daemon) as client:
-        setup = [event(g, u, added=True) for g, u in SCRIPTED]
+        setup = [okta_delivery(g, u, added=True) for g, u in SCRIPTED]
         deliver(client, setup)
     wait_for(lambda: applied(daemon, setup[-1].delivery))
     grants = {
@@ -246,7 +210,7 @@ def test_a_burst_of_okta_deliveries_with_retries_is_applied_once_in_order(
 
     failures: list[BaseException] = []
 
-    def send(lane: list[Event]) -> None:
+    def send(lane: list[OktaDelivery]) -> None:
         try:
             with okta_client(daemon) as client:
                 deliver(client, lane)
@@ -261,7 +225,7 @@ def test_a_burst_of_okta_deliveries_with_retries_is_applied_once_in_order(
     assert not failures, failures
     assert sum(map(len, lanes)) == DISTINCT + RETRIES
     # The worker applies deliveries in arrival order: once a last one is in, all are.
-    last = event("dbas", "sentinel@example.com", added=True)
+    last = okta_delivery("dbas", "sentinel@example.com", added=True)
     with okta_client(daemon) as client:
         deliver(client, [last])
     wait_for(lambda: applied(daemon, last.delivery), timeout=20)
@@ -315,7 +279,7 @@ def test_metrics_count_what_happened_in_an_end_to_end_run(
     """Grants, an expiry, an Okta removal's revocation, deliveries accepted and refused: the
     scrape agrees with the store, the sandbox's request log and what was sent."""
     okta = okta_client(daemon)
-    joined = [event("oncall", ALICE, added=True), event("oncall", BOB, added=True)]
+    joined = [okta_delivery("oncall", ALICE, added=True), okta_delivery("oncall", BOB, added=True)]
     deliver(okta, [*joined, joined[0]])  # the last is Okta's retry: accepted, applied once
     wait_for(lambda: applied(daemon, joined[1].delivery))
     refused = okta.post("/v1/webhooks/okta", content=b"{}", headers={"Authorization": "wrong"})
@@ -331,7 +295,7 @@ def test_metrics_count_what_happened_in_an_end_to_end_run(
     wait_for(lambda: marker(brief) not in sandbox_process.policy())
     bob = grant(daemon, BOB, DB)
     wait_for(lambda: active(daemon, bob))
-    removal = event("oncall", ALICE, added=False)
+    removal = okta_delivery("oncall", ALICE, added=False)
     deliver(okta, [removal])
     wait_for(lambda: marker(alice) not in sandbox_process.policy())
     okta.close()
@@ -376,7 +340,7 @@ def test_an_expiry_whose_cycle_failed_is_still_counted_in_the_expiry_lag(
     """The cycle that expires a grant fails (the API answers 501); the next one removes it,
     and the expiry lag histogram counts that expiry once."""
     with okta_client(daemon) as okta:
-        joined = event("oncall", BOB, added=True)
+        joined = okta_delivery("oncall", BOB, added=True)
         deliver(okta, [joined])
     wait_for(lambda: applied(daemon, joined.delivery))
     brief = grant(daemon, BOB, DB, "3s")

@@ -5,15 +5,14 @@ edit back, and hands the group back when it is no longer named; a change the tai
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from tailjit.hujson import parse
+from tailjit.testing import okta_delivery
 from tests.e2e.conftest import Daemon, Sandbox, wait_for
 from tests.e2e.test_faults_and_drift import edit_policy
 
@@ -32,27 +31,9 @@ ONCALL_RULE = {"src": ["group:oncall"], "dst": ["web-staging"], "ip": ["tcp:8080
 
 
 def okta(daemon: Daemon, kind: str, login: str, group: str = "On-call") -> None:
-    body = {
-        "eventType": "com.okta.event_hook",
-        "eventId": str(uuid.uuid4()),
-        "data": {
-            "events": [
-                {
-                    "uuid": str(uuid.uuid4()),
-                    "published": "2026-11-21T12:00:00.000Z",
-                    "eventType": f"group.user_membership.{kind}",
-                    "outcome": {"result": "SUCCESS"},
-                    "target": [
-                        {"type": "UserGroup", "id": "00g1", "displayName": group},
-                        {"type": "User", "id": "00u1", "alternateId": login},
-                    ],
-                }
-            ]
-        },
-    }
     reply = httpx.post(
         daemon.url + "/v1/webhooks/okta",
-        content=json.dumps(body),
+        content=okta_delivery(group, login, added=kind == "add").body,
         headers={"Authorization": OKTA_SECRET, "Content-Type": "application/json"},
     )
     assert reply.status_code == 204, reply.text

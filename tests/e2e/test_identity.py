@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tailjit.identity import signed
+from tailjit.testing import okta_delivery
 from tests.e2e.conftest import Daemon, Sandbox, wait_for
 
 OKTA_SECRET = "okta-hook-secret"
@@ -52,27 +53,10 @@ def daemon(start_daemon: Callable[..., Daemon], sandbox_process: Sandbox, tmp_pa
 
 
 def okta(daemon: Daemon, kind: str, *, event_id: str | None = None) -> httpx.Response:
-    body = {
-        "eventType": "com.okta.event_hook",
-        "eventId": str(uuid.uuid4()),
-        "data": {
-            "events": [
-                {
-                    "uuid": event_id or str(uuid.uuid4()),
-                    "published": "2026-11-21T12:00:00.000Z",
-                    "eventType": f"group.user_membership.{kind}",
-                    "outcome": {"result": "SUCCESS"},
-                    "target": [
-                        {"type": "UserGroup", "id": "00g1", "displayName": "On-call"},
-                        {"type": "User", "id": "00u1", "alternateId": "alice@example.com"},
-                    ],
-                }
-            ]
-        },
-    }
+    delivery = okta_delivery("On-call", "alice@example.com", added=kind == "add", event_id=event_id)
     return httpx.post(
         daemon.url + "/v1/webhooks/okta",
-        content=json.dumps(body),
+        content=delivery.body,
         headers={"Authorization": OKTA_SECRET, "Content-Type": "application/json"},
     )
 
