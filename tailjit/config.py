@@ -56,7 +56,11 @@ Keys (TOML key / environment variable / default):
     header and value Okta's event hook sends; ``scim_token`` / ``scim_token_file``: the bearer
     token of the SCIM endpoints; ``generic_secret`` / ``generic_secret_file``: the Standard
     Webhooks secret (``whsec_…``); ``tailscale_secret`` / ``tailscale_secret_file``: the
-    Tailscale webhook secret; ``slack_signing_secret`` / ``slack_signing_secret_file``,
+    Tailscale webhook secret; ``slack_signing_secret`` / ``slack_signing_secret_file``: Slack's
+    signing secret. Each of these five inbound secrets may hold several values, so one can be
+    rotated: the key takes a string or a list of strings, the ``_file`` one secret per non-empty
+    line, and a delivery that verifies under any of them is accepted; SIGHUP re-reads them.
+    Outbound, one value each:
     ``slack_bot_token`` / ``slack_bot_token_file`` with ``slack_channel``, or
     ``slack_webhook_url`` / ``slack_webhook_url_file`` (``slack_api_url``, default
     ``https://slack.com/api``, is where the bot token's Web API calls go;
@@ -98,11 +102,13 @@ __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_STATE_DIR",
     "ENV_CONFIG",
+    "INBOUND_SECRETS",
     "ConfigError",
     "DaemonConfig",
     "ListenAddress",
     "LogLevel",
     "ReceiverSettings",
+    "Secrets",
     "TokenEntry",
     "load_config",
     "parse_listen",
@@ -115,6 +121,15 @@ DEFAULT_STATE_DIR = Path("/var/lib/tailjit")
 DEFAULT_LISTEN = "127.0.0.1:8765"
 DEFAULT_POLICY = Path("/etc/tailjit/policy.hujson")
 DEFAULT_RESYNC_INTERVAL = 300.0
+
+INBOUND_SECRETS = (
+    "okta_secret",
+    "scim_token",
+    "generic_secret",
+    "tailscale_secret",
+    "slack_signing_secret",
+)
+"""The ``[receivers]`` secrets that authenticate deliveries: each may hold several values."""
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 _LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error", "critical")
@@ -209,17 +224,26 @@ class TokenEntry(BaseModel):
         return value
 
 
+Secrets = tuple[SecretStr, ...]
+"""The values of one inbound secret: several while it is being rotated, never empty."""
+
+
 class ReceiverSettings(BaseModel):
-    """The ``[receivers]`` table: a receiver whose secret is None is switched off."""
+    """The ``[receivers]`` table: a receiver whose secrets are None is switched off.
+
+    The five inbound secrets (``okta_secret``, ``scim_token``, ``generic_secret``,
+    ``tailscale_secret``, ``slack_signing_secret``) are each a non-empty tuple of values, any of
+    which a delivery may be verified under; the Slack bot token and webhook URL are one each.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     okta_header: str = "Authorization"
-    okta_secret: SecretStr | None = None
-    scim_token: SecretStr | None = None
-    generic_secret: SecretStr | None = None
-    tailscale_secret: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
+    okta_secret: Secrets | None = None
+    scim_token: Secrets | None = None
+    generic_secret: Secrets | None = None
+    tailscale_secret: Secrets | None = None
+    slack_signing_secret: Secrets | None = None
     slack_bot_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
     slack_channel: str | None = None
@@ -228,6 +252,13 @@ class ReceiverSettings(BaseModel):
     groups: dict[str, str] = Field(default_factory=dict)
     slack_users: dict[str, str] = Field(default_factory=dict)
     sync_groups: tuple[str, ...] = ()
+
+    @field_validator(*INBOUND_SECRETS)
+    @classmethod
+    def _not_empty(cls, value: Secrets | None) -> Secrets | None:
+        if value is not None and not value:
+            raise ValueError("give at least one secret, or leave the key out to turn it off")
+        return value
 
 
 class DaemonConfig(BaseModel):
@@ -309,15 +340,7 @@ _TOP_KEYS = {
     "log_level": "TAILJIT_LOG_LEVEL",
 }
 _TABLES = ("tailscale", "tokens", "receivers")
-_RECEIVER_SECRETS = (
-    "okta_secret",
-    "scim_token",
-    "generic_secret",
-    "tailscale_secret",
-    "slack_signing_secret",
-    "slack_bot_token",
-    "slack_webhook_url",
-)
+_RECEIVER_SECRETS = (*INBOUND_SECRETS, "slack_bot_token", "slack_webhook_url")
 _RECEIVER_KEYS = frozenset(
     (
         *_RECEIVER_SECRETS,
@@ -547,6 +570,38 @@ def _secret_pair(
     return None
 
 
+def _secret_values(
+    table: Mapping[str, object], key: str, where_value: _Where, where_file: _Where
+) -> Secrets | None:
+    """An inbound secret's values: ``key`` (a string or a list of strings) or ``key_file`` (one
+    secret per non-empty line). Both at once, an empty list or an empty value is an error."""
+    raw = table.get(key)
+    if key in table and not isinstance(raw, str | list):
+        raise where_value.error(f"expected a string or a list of strings, got {type(raw).__name__}")
+    if not isinstance(raw, list):
+        single = _secret_pair(table, key, where_value, where_file)
+        if single is None or key in table:
+            return None if single is None else (single,)
+        lines = single.get_secret_value().splitlines()
+        return tuple(SecretStr(line.strip()) for line in lines if line.strip())
+    if f"{key}_file" in table:
+        raise where_value.error(f"set either {key} or {key}_file, not both")
+    if not raw:
+        raise where_value.error(
+            "is an empty list: give at least one secret, or leave the key out to turn it off"
+        )
+    values: list[SecretStr] = []
+    for index, item in enumerate(raw):
+        where = _Where(f"{where_value.key}[{index}]", where_value.file)
+        if not isinstance(item, str):
+            # The message never quotes the value: it may be a secret.
+            raise where.error(f"expected a string, got {type(item).__name__}")
+        if not item.strip():
+            raise where.error("is empty")
+        values.append(SecretStr(item.strip()))
+    return tuple(values)
+
+
 def _tailscale(
     document: Mapping[str, object],
     environ: Mapping[str, str],
@@ -659,8 +714,11 @@ def _receivers(document: Mapping[str, object], file: Path | None) -> ReceiverSet
     _refuse_unknown(table, sorted(_RECEIVER_KEYS), prefix="receivers.", file=file)
     values: dict[str, object] = {}
     for key in _RECEIVER_SECRETS:
-        where = _Where(f"receivers.{key}", file)
-        secret = _secret_pair(table, key, where, _Where(f"receivers.{key}_file", file))
+        where, where_file = _Where(f"receivers.{key}", file), _Where(f"receivers.{key}_file", file)
+        if key in INBOUND_SECRETS:
+            secret: object = _secret_values(table, key, where, where_file)
+        else:
+            secret = _secret_pair(table, key, where, where_file)
         if secret is not None:
             values[key] = secret
     for key in ("okta_header", "slack_channel", "slack_api_url"):

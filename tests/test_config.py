@@ -465,15 +465,83 @@ def test_receivers_read_secrets_from_the_table_or_files(tmp_path: Path) -> None:
     receivers = load_config(config, ENV).receivers
 
     assert receivers.okta_header == "X-Okta-Secret"
-    assert receivers.okta_secret is not None
-    assert receivers.okta_secret.get_secret_value() == "s3cret"
-    assert receivers.scim_token is not None
-    assert receivers.scim_token.get_secret_value() == "scim-token-123"
+    assert receivers.okta_secret == (SecretStr("s3cret"),)
+    assert receivers.scim_token == (SecretStr("scim-token-123"),)
     assert receivers.groups == {"On-call": "group:oncall"}
     assert receivers.slack_users == {"U0123": "alice@example.com"}
     assert receivers.slack_expiring_lead == 1800
     assert receivers.sync_groups == ("group:oncall", "group:dba")
     assert "s3cret" not in repr(receivers)
+
+
+def plain(secrets: tuple[SecretStr, ...] | None) -> list[str] | None:
+    return None if secrets is None else [s.get_secret_value() for s in secrets]
+
+
+def test_an_inbound_secret_may_be_a_list_of_values_each_kept_hidden(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "tailjit.toml",
+        '[receivers]\nokta_secret = ["old-okta", " new-okta "]\n'
+        'generic_secret = ["whsec_b2xk"]\nslack_bot_token = "xoxb-1"\nslack_channel = "#a"\n',
+    )
+    receivers = load_config(config, ENV).receivers
+
+    assert plain(receivers.okta_secret) == ["old-okta", "new-okta"]
+    assert plain(receivers.generic_secret) == ["whsec_b2xk"]
+    assert receivers.slack_bot_token == SecretStr("xoxb-1")  # outbound: one value
+    assert "old-okta" not in repr(receivers)
+    assert "new-okta" not in str(receivers)
+    assert "whsec_b2xk" not in repr(load_config(config, ENV))
+
+
+def test_an_inbound_secret_file_holds_one_secret_per_non_empty_line(tmp_path: Path) -> None:
+    write(tmp_path / "tailscale-webhook", "  tskey-webhook-old \n\n\ttskey-webhook-new\n\n")
+    config = write(
+        tmp_path / "tailjit.toml", '[receivers]\ntailscale_secret_file = "tailscale-webhook"\n'
+    )
+
+    receivers = load_config(config, ENV).receivers
+
+    assert plain(receivers.tailscale_secret) == ["tskey-webhook-old", "tskey-webhook-new"]
+    assert "tskey-webhook" not in repr(receivers)
+
+
+def test_an_outbound_secret_file_stays_one_value(tmp_path: Path) -> None:
+    write(tmp_path / "hook", "https://hooks.slack.com/services/T/B/x\n")
+    config = write(tmp_path / "tailjit.toml", '[receivers]\nslack_webhook_url_file = "hook"\n')
+
+    url = load_config(config, ENV).receivers.slack_webhook_url
+
+    assert url == SecretStr("https://hooks.slack.com/services/T/B/x")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("okta_secret = []", "receivers.okta_secret: is an empty list"),
+        ('scim_token = ["good", 5]', "receivers.scim_token[1]: expected a string, got int"),
+        ('generic_secret = ["good", "  "]', "receivers.generic_secret[1]: is empty"),
+        ("tailscale_secret = 5", "receivers.tailscale_secret: expected a string or a list"),
+        ('slack_signing_secret = ""', "receivers.slack_signing_secret: is empty"),
+        (
+            'okta_secret = ["a"]\nokta_secret_file = "b"',
+            "either okta_secret or okta_secret_file",
+        ),
+        ('slack_bot_token = ["xoxb-1"]\nslack_channel = "#a"', "receivers.slack_bot_token"),
+    ],
+)
+def test_bad_inbound_secret_values_are_named(tmp_path: Path, table: str, message: str) -> None:
+    config = write(tmp_path / "tailjit.toml", "[receivers]\n" + table + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        load_config(config, ENV)
+    assert "good" not in str(caught.value)
+
+
+def test_an_inbound_secret_file_of_blank_lines_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "okta", "\n   \n")
+    config = write(tmp_path / "tailjit.toml", '[receivers]\nokta_secret_file = "okta"\n')
+    with pytest.raises(ConfigError, match=re.escape("receivers.okta_secret_file")):
+        load_config(config, ENV)
 
 
 @pytest.mark.parametrize(

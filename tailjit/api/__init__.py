@@ -10,13 +10,14 @@ from tailjit.api.app import create_app
 from tailjit.api.auth import Authenticator
 from tailjit.api.backend import Backend
 from tailjit.api.errors import ApiError
-from tailjit.api.receivers import ReceiverSecrets
+from tailjit.api.receivers import LiveReceiverSecrets, ReceiverSecrets
 from tailjit.api.views import plan_json, request_json
 
 __all__ = [
     "ApiError",
     "Authenticator",
     "Backend",
+    "LiveReceiverSecrets",
     "ReceiverSecrets",
     "create_app",
     "plan_json",

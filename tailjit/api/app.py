@@ -28,7 +28,7 @@ from tailjit.api.auth import Authenticator
 from tailjit.api.backend import Backend
 from tailjit.api.bodies import Field, json_body, query_int, reject_unknown_query
 from tailjit.api.errors import ApiError, api_error
-from tailjit.api.receivers import ReceiverSecrets, receiver_routes
+from tailjit.api.receivers import LiveReceiverSecrets, ReceiverSecrets, receiver_routes
 from tailjit.api.views import plan_json, request_json
 from tailjit.durations import parse_duration
 from tailjit.errors import InvalidInput
@@ -298,11 +298,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    backend: Backend, auth: Authenticator, receivers: ReceiverSecrets | None = None
+    backend: Backend,
+    auth: Authenticator,
+    receivers: ReceiverSecrets | LiveReceiverSecrets | None = None,
 ) -> Starlette:
     """The API as an ASGI app (see the module docstring and the contract's "HTTP API"), with
-    the receivers of `tailjit.api.receivers` (off unless their secrets are given) and
-    ``/metrics``."""
+    the receivers of `tailjit.api.receivers` (off unless their secrets are given; a
+    `LiveReceiverSecrets` lets a reload replace them) and ``/metrics``."""
     api = _Api(backend, auth)
     comment, duration = {"comment": _TEXT}, {"duration": _REQUIRED}
     actions = {

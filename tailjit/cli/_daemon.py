@@ -30,7 +30,8 @@ Run the tailjit daemon: the reconcile loop and the HTTP API, in one process.
 Configuration comes from a TOML file (--config, or TAILJIT_CONFIG) and environment variables
 (TAILJIT_STATE_DIR, TAILJIT_LISTEN, TAILJIT_POLICY, TAILJIT_RESYNC_INTERVAL, the TAILSCALE_*
 credentials); the README lists every key. SIGTERM finishes the current cycle and stops; SIGHUP
-reloads the eligibility policy, keeping the old one if the new one is broken.
+reloads the eligibility policy, keeping the old one if the new one is broken, and the receivers'
+secrets from the configuration file (anything else in it needs a restart).
 
 With --sandbox DIR, no Tailscale account is needed: the daemon starts a sandbox tailnet in DIR
 (seeded with the demo tailnet; DIR/sandbox.json says how to reach it) and runs against it with
@@ -56,12 +57,17 @@ DIR/tailjit/tokens/ (carol, the admin, also in DIR/tailjit/admin.token).
 )
 def daemon(config_file: Path | None, sandbox_dir: Path | None) -> None:
     from tailjit.config import load_config
+    from tailjit.daemon.reload import ConfigSource
     from tailjit.daemon.runtime import Daemon, run_daemon
 
+    def load() -> DaemonConfig:
+        return load_config(config_file, os.environ, require_tailscale=sandbox_dir is None)
+
     try:
-        config = load_config(config_file, os.environ, require_tailscale=sandbox_dir is None)
+        config = load()
     except TailjitError as error:
         raise click.ClickException(str(error)) from error
+    source = ConfigSource(load=load, loaded=config)
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -72,7 +78,7 @@ def daemon(config_file: Path | None, sandbox_dir: Path | None) -> None:
         if sandbox_dir is not None:
             server, config = _start_sandbox(sandbox_dir, config)
         try:
-            instance = Daemon(config)
+            instance = Daemon(config, source=source)
         except TailjitError as error:
             raise click.ClickException(str(error)) from error
         announce = _announce_sandbox(sandbox_dir) if sandbox_dir is not None else _announce

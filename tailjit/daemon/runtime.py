@@ -7,7 +7,9 @@ calling thread until its ``stop`` event is set, with the periodic jobs (resync, 
 renewal, store maintenance) run by a `schedule.Scheduler`, every job wrapped so that a failure
 is logged and audited and never stops the loop. `run_daemon` adds what a process needs: SIGTERM
 and SIGINT finish the current cycle and stop, SIGHUP reloads the eligibility policy (a broken
-one is refused and the old one kept), and systemd hears READY, STATUS, WATCHDOG and STOPPING.
+one is refused and the old one kept) and, when the daemon was given its `ConfigSource`, the
+receivers' secrets from the configuration file (`tailjit.daemon.reload` says what else is left
+to a restart), and systemd hears READY, STATUS, WATCHDOG and STOPPING.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ import httpx
 import schedule
 from pydantic import SecretStr
 
-from tailjit.api import Authenticator, ReceiverSecrets, create_app
+from tailjit.api import Authenticator, LiveReceiverSecrets, create_app
 from tailjit.api.server import ThreadedServer, bind, url_of
 from tailjit.config import DaemonConfig
 from tailjit.daemon import systemd
 from tailjit.daemon.backend import DaemonBackend, LiveDirectory
 from tailjit.daemon.identity import IdentityDirectory, IdentityService, ScimService
 from tailjit.daemon.loop import LoopSettings, ReconcileLoop
+from tailjit.daemon.reload import ConfigSource, plan_reload, receiver_secrets
 from tailjit.daemon.slack import SlackBridge
 from tailjit.eligibility import EligibilityInvalid, EligibilityPolicy, load_policy
 from tailjit.errors import TailjitError
@@ -112,7 +115,13 @@ def load_eligibility(path: Path) -> EligibilityPolicy:
 class Daemon:
     """One daemon: see the module docstring. ``clock`` is read once per cycle and per call."""
 
-    def __init__(self, config: DaemonConfig, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        config: DaemonConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        source: ConfigSource | None = None,
+    ) -> None:
         if config.tailscale is None:
             raise DaemonError(
                 "no Tailscale API credentials: set TAILSCALE_API_KEY (or an OAuth client, "
@@ -174,6 +183,10 @@ class Daemon:
         self._server: ThreadedServer | None = None
         self.url = ""
         self.reload_requested = threading.Event()
+        # SIGHUP re-reads the file's [receivers] secrets only when we know how it was loaded.
+        self.source = source
+        self._loaded = None if source is None else source.loaded
+        self.receiver_secrets = LiveReceiverSecrets(receiver_secrets(config.receivers))
 
     # --- setting up ------------------------------------------------------------------------
 
@@ -252,16 +265,7 @@ class Daemon:
             trust_identity_header=self.config.trust_identity_header,
             listening_on_loopback=listen.is_loopback,
         )
-        receivers = self.config.receivers
-        secrets_of = ReceiverSecrets(
-            okta_header=receivers.okta_header,
-            okta_secret=_plain(receivers.okta_secret),
-            scim_token=_plain(receivers.scim_token),
-            slack_signing_secret=_plain(receivers.slack_signing_secret),
-            generic_secret=_plain(receivers.generic_secret),
-            tailscale_secret=_plain(receivers.tailscale_secret),
-        )
-        app = create_app(self.backend, auth, secrets_of)
+        app = create_app(self.backend, auth, self.receiver_secrets)
         self.identity.start()
         if self.slack is not None:
             self.slack.start()
@@ -293,6 +297,7 @@ class Daemon:
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload_policy()
+                self.reload_config()
                 systemd.ready()
 
         self.loop.run(
@@ -340,6 +345,30 @@ class Daemon:
         self._audit("policy.reloaded", "policy", f"reloaded {self.config.policy}")
         log.info("eligibility policy reloaded from %s", self.config.policy)
         self.loop.wake()
+        return True
+
+    def reload_config(self) -> bool:
+        """Re-read the configuration file and swap in the receivers' new secrets; a file that
+        does not load is refused and the secrets in use kept. Nothing else is applied: what
+        differs otherwise is logged as needing a restart. False when refused or not possible."""
+        if self.source is None or self._loaded is None:
+            return False
+        try:
+            fresh = self.source.load()
+        except TailjitError as error:
+            log.error("configuration reload refused, keeping the receivers' secrets: %s", error)
+            self._audit("config.reload-refused", "config", str(error))
+            return False
+        plan = plan_reload(self._loaded, fresh)
+        # One swap: each request reads the old set or the new one, never a mix.
+        self.receiver_secrets.replace(receiver_secrets(plan.running.receivers))
+        self._loaded = plan.running
+        summary = plan.summary()
+        if plan.toggled or plan.restart:
+            log.warning("configuration reloaded, a restart is needed for the rest: %s", summary)
+        else:
+            log.info("configuration reloaded: %s", summary)
+        self._audit("config.reloaded", "config", summary)
         return True
 
     def _audit(self, event: str, subject: str, summary: str, **detail: Any) -> None:

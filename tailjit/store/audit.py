@@ -49,6 +49,8 @@ Clock = Callable[[], datetime]
 DRIFT_DETECTED = "drift.detected"
 DAEMON_EVENTS = frozenset(
     {
+        "config.reloaded",
+        "config.reload-refused",
         "daemon.started",
         "daemon.stopped",
         "daemon.job-failed",
@@ -61,8 +63,8 @@ DAEMON_EVENTS = frozenset(
         "reconcile.refused-attribute",
     }
 )
-"""What the daemon itself records: its lifecycle, failed jobs and cycles, policy reloads, and the
-synced ``group:`` entries it writes."""
+"""What the daemon itself records: its lifecycle, failed jobs and cycles, policy and configuration
+reloads, and the synced ``group:`` entries it writes."""
 IDENTITY_EVENTS = frozenset(
     {"membership.added", "membership.removed", "user.deactivated", "user.reactivated"}
 )
