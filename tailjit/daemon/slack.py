@@ -8,8 +8,9 @@ when its expiry comes within the lead time.
 
 With a bot token, a new request also goes to each of its approvers as a direct message (the
 approvers `Workflow.approvers_of` names: not the requester, nobody deactivated; an approver
-without a Slack account is skipped and logged), and the bridge remembers the (channel, ts) of
-every message it posted about a request, so each later event of that request (an approval, the
+without a Slack account is skipped and logged); when an approval moves a request to a later
+stage, that stage's approvers get one too. The bridge remembers the (channel, ts) of every
+message it posted about a request, so each later event of that request (an approval, the
 decision, the grant going active, expiring, ...) updates all of them with ``chat.update``, until
 the request ends. That memory is in-process: after a restart, the messages posted before it keep
 their buttons (a click on one still works). Through an incoming webhook there is only the
@@ -115,6 +116,8 @@ class SlackBridge:
         self._warned: set[GrantId] = set()
         self._posted: OrderedDict[RequestId, list[tuple[str, str]]] = OrderedDict()
         """The (channel, ts) of the messages posted about each live request (poll thread only)."""
+        self._asked: dict[RequestId, set[Login]] = {}
+        """Who was sent a direct message about each pending request (poll thread only)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tailjit-slack", daemon=True)
@@ -146,6 +149,8 @@ class SlackBridge:
                     self._ask_approvers(request)
             if record.event in UPDATED and request is not None:
                 self._update_posted(record.event, request)
+                if record.event == EventName.APPROVAL_RECORDED:
+                    self._ask_approvers(request)  # the next stage's approvers, if it moved on
         horizon = self._clock() + self._lead
         for request in self._store.active():
             expires = request.expires_at
@@ -159,12 +164,15 @@ class SlackBridge:
         return None if data is None else self._notifier.notify(event, data, channel=channel)
 
     def _ask_approvers(self, request: Request) -> None:
-        """A direct message to each approver of the new ``request`` (bot token only)."""
+        """A direct message to each approver of ``request``'s current stage not asked yet
+        (bot token only): on creation, and again when an approval moves it to the next stage."""
         if not self._notifier.can_look_up:
             return
         now = self._clock()
         data = request_json(request)
-        for login in sorted(self._workflow().approvers_of(request)):
+        asked = self._asked.setdefault(request.id, set())
+        for login in sorted(self._workflow().approvers_of(request) - asked):
+            asked.add(login)
             user = self._users.user_id_of(login, now=now)
             if isinstance(user, NotFound):
                 log.info("not messaging %s about request %s: %s", login, request.id, user.why)
@@ -186,6 +194,8 @@ class SlackBridge:
             message = message_for(event, request_json(request))
             for channel, ts in posted:
                 self._notifier.update(channel, ts, message)
+        if request.state is not State.PENDING:
+            self._asked.pop(request.id, None)  # decided: nobody is asked any more
         if request.state not in (State.PENDING, State.APPROVED, State.ACTIVE):
             self._posted.pop(request.id, None)  # it has ended: nothing more will happen to it
 

@@ -10,6 +10,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -277,3 +278,54 @@ def test_a_new_request_goes_to_each_approver_and_every_message_is_updated_when_d
     wait_for(lambda: all(updated(where) for _, where in posts))
     assert {where.split(" ")[0] for _, where in posts} == {"C1", "DBOB", "DCAROL"}
     assert not any(staging["id"] in json.dumps(u) for u in fake.updated)  # still pending
+
+
+TWO_STAGES = """{
+  "settings": {"maxDuration": "8h", "pendingTtl": "2h", "admins": ["carol@example.com"]},
+  "eligibilities": [{
+    "name": "db-prod", "requesters": ["alice@example.com"], "destinations": ["db-prod:5432"],
+    "maxDuration": "4h",
+    "approval": {"stages": [
+      {"approvers": ["bob@example.com"]}, {"approvers": ["carol@example.com"]},
+    ]},
+  }],
+}
+"""
+
+
+def audit(daemon: Daemon) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = daemon.api("GET", "/v1/audit", params={"limit": 1000})[
+        "records"
+    ]
+    return records
+
+
+def test_an_approval_that_moves_a_request_to_the_next_stage_asks_that_stages_approvers(
+    start_daemon: Callable[..., Daemon],
+    sandbox_process: Sandbox,
+    fake_slack: tuple[FakeSlack, str],
+    tmp_path: Path,
+) -> None:
+    fake, base = fake_slack
+    users = 'UBOB = "bob@example.com"\nUCAROL = "carol@example.com"\n'
+    policy = tmp_path / "two-stages.hujson"
+    policy.write_text(TWO_STAGES)
+    daemon = start_daemon(
+        sandbox_process, config_extra=config(base, users), TAILJIT_POLICY=str(policy)
+    )
+    asked = ask(daemon)
+
+    def messaged() -> list[str]:
+        return [m["channel"] for m in fake.posted if asked["id"] in json.dumps(m)]
+
+    assert sorted(wait_for(lambda: len(messaged()) == 2 and messaged())) == ["#access", "UBOB"]
+
+    first = click(daemon, base, "UBOB", "tailjit_approve", asked["id"])
+
+    assert daemon.request(asked["id"])["state"] == "pending", first.text
+    assert wait_for(lambda: len(messaged()) == 3 and messaged())[-1] == "UCAROL"
+    second = click(daemon, base, "UCAROL", "tailjit_approve", asked["id"])
+    assert second.json()["text"].endswith("is approved"), second.text
+    wait_for(lambda: "grant.activated" in [r["event"] for r in audit(daemon)])
+    time.sleep(1.5)  # a poll or more: nobody more is asked once it is decided
+    assert [channel for channel in messaged() if channel.startswith("U")] == ["UBOB", "UCAROL"]
