@@ -501,9 +501,7 @@ def plan(daemon: DaemonClient, as_json: bool) -> None:
     if answer.get("summary"):
         click.echo(answer["summary"])
     for op in answer.get("ops") or []:
-        text = op if isinstance(op, str) else None
-        if isinstance(op, dict):
-            text = op.get("describe") or op.get("description")
+        text = op.get("text") if isinstance(op, dict) else None
         click.echo(f"  {text if isinstance(text, str) else json.dumps(op, sort_keys=True)}")
 
 

@@ -110,15 +110,14 @@ def plan_groups(
     live = _live_groups(policy, key)
     ops: list[SyncGroup] = []
     baselines: dict[str, tuple[str, ...]] = {}
-    names = set()
+    names: set[str] = set()
     for group in synced:
         name = str(group.name)
         names.add(name)
         found, status = live.get(name, (None, "absent"))
         baseline = group.baseline
         if baseline is None:
-            trusted = status in ("human", "owned") and found is not None
-            baseline = found if trusted and found is not None else ()
+            baseline = found if status in ("human", "owned") and found is not None else ()
             if status != "absent":
                 baselines[name] = baseline
         members = desired_members(baseline, group.reported, group.deactivated)

@@ -119,7 +119,12 @@ class FakeDaemon:
         if route == ("GET", "requests") and len(parts) == 2:
             return self._list(request.url.params)
         if route == ("GET", "plan"):
-            return httpx.Response(200, json={"summary": "1 change", "ops": [{"describe": "add"}]})
+            op = {
+                "op": "sync-group",
+                "group": "group:eng",
+                "text": "write 2 member(s) to group:eng",
+            }
+            return httpx.Response(200, json={"summary": "1 operation(s)", "ops": [op]})
         if route == ("GET", "audit"):
             return httpx.Response(200, json={"records": [_record(1), _record(2)]})
         found = self.requests.get(parts[2]) if len(parts) > 2 else None

@@ -401,7 +401,7 @@ def test_plan_prints_summary_and_operations(daemon: Any, tailjit: Any) -> None:
     result = tailjit("plan")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "1 change\n  add\n"
+    assert result.stdout == "1 operation(s)\n  write 2 member(s) to group:eng\n"
 
 
 def test_audit_log_sends_limit_and_after(daemon: Any, tailjit: Any) -> None:
