@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import TypeAlias
@@ -152,6 +153,17 @@ class Target:
         if isinstance(mine, str) and isinstance(theirs, str):
             return type(mine) is type(theirs) and mine == theirs
         return False
+
+    def undefined_in(self, hosts: Collection[str], tags: Collection[str]) -> str | None:
+        """What a policy whose ``hosts`` and ``tagOwners`` define ``hosts`` and ``tags`` lacks
+        for this target (Tailscale refuses a policy naming an undefined alias or tag); None
+        when nothing is missing (an address or network needs no definition)."""
+        host = self.host
+        if isinstance(host, HostAlias) and str(host) not in hosts:
+            return f"no host alias {host} in the tailnet policy's hosts"
+        if isinstance(host, Tag) and str(host) not in tags:
+            return f"no tag {host} in the tailnet policy's tagOwners"
+        return None
 
     @property
     def host_text(self) -> str:

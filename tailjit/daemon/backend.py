@@ -21,7 +21,7 @@ from tailjit.daemon.loop import ReconcileLoop, TailnetView, acl_device, without_
 from tailjit.errors import InvalidInput
 from tailjit.hujson import HuJSONError, Value, parse
 from tailjit.identity import IdentityEvent, Interaction
-from tailjit.ids import GrantId, GroupName, HostAlias, Login, Tag
+from tailjit.ids import GrantId, GroupName, HostAlias, Login
 from tailjit.plan import (
     AddEntries,
     DeleteAttribute,
@@ -295,14 +295,10 @@ def _by_device_name(text: str, view: TailnetView) -> Target | None:
 
 def _must_exist(target: Target, policy: Mapping[str, Any], text: str) -> None:
     """Refuse a host alias or tag the live policy does not define."""
-    host = target.host
-    if isinstance(host, HostAlias):
-        hosts = policy.get("hosts")
-        if not isinstance(hosts, dict) or str(host) not in hosts:
-            raise InvalidInput(
-                "target", text, f"no host alias or device {host} in the tailnet (see its hosts)"
-            )
-    elif isinstance(host, Tag):
-        owners = policy.get("tagOwners")
-        if not isinstance(owners, dict) or str(host) not in owners:
-            raise InvalidInput("target", text, f"no tag {host} in the tailnet's tagOwners")
+    hosts, owners = policy.get("hosts"), policy.get("tagOwners")
+    missing = target.undefined_in(
+        hosts if isinstance(hosts, dict) else {}, owners if isinstance(owners, dict) else {}
+    )
+    if missing is not None:
+        device = " (nor a device of that name)" if isinstance(target.host, HostAlias) else ""
+        raise InvalidInput("target", text, missing + device)

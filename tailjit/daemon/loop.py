@@ -10,7 +10,9 @@ One `ReconcileLoop.cycle`:
    read back);
 4. activates each waiting grant whose entries and attributes the read-back finds in place,
    its clock started when it was first written (a grant is reported active only after its
-   write has been verified, invariant 4; one grant still missing holds up no other);
+   write has been verified, invariant 4; one grant still missing holds up no other); a grant
+   whose destination the tailnet policy no longer defines (an alias or tag removed by hand) is
+   not written, since the tailnet would refuse every policy holding it, but revoked;
 5. records what it found in the audit trail: hand edits elsewhere in the file (the ETag moved
    and tailjit did not move it), forged and altered entries, orphan markers, entries deleted by
    hand and restored, stray ``custom:tailjit_*`` attributes; and on full cycles (the first and
@@ -273,8 +275,11 @@ class ReconcileLoop:
         self._after(report, desired, devices, now)
         if full:
             self._standing_access(workflow, devices, now)
+        self._end_unwritable(workflow, report, desired, waiting)
         by_id = {grant.grant_id: grant for grant in desired}
         for request in waiting:
+            if request.grant_id in report.unwritable:
+                continue  # never written: ended above
             grant = by_id[request.grant_id]
             if not any(_concerns(op, grant) for op in report.remaining):
                 workflow.activate(request.id, at=grant.expires - request.granted)
@@ -289,6 +294,31 @@ class ReconcileLoop:
             self._ready = (True, f"verified at {now.isoformat(timespec='seconds')}")
         self.cycles += 1
         return report
+
+    def _end_unwritable(
+        self,
+        workflow: Workflow,
+        report: CycleReport,
+        desired: Sequence[DesiredGrant],
+        waiting: Sequence[Request],
+    ) -> None:
+        """Revoke each grant whose destination the tailnet policy no longer defines: a policy
+        with its entries would be refused, holding up every other grant's change."""
+        if not report.unwritable:
+            return
+        requests = {request.grant_id: request.id for request in waiting}
+        for grant in desired:
+            reason = report.unwritable.get(grant.grant_id)
+            if reason is None:
+                continue
+            request_id = requests.get(grant.grant_id) or self.store.by_grant(grant.grant_id).id
+            try:
+                workflow.end_unwritable(request_id, f"the tailnet cannot hold it: {reason}")
+            except TailjitError as error:  # moved on meanwhile (released, say): next cycle
+                log.warning("could not end grant %s: %s", grant.grant_id, error)
+                continue
+            log.warning("grant %s revoked: %s", grant.grant_id, reason)
+        self.wake()  # one more cycle, with the store as it is now
 
     def _measure(self, report: CycleReport, expired: Sequence[Request]) -> None:
         """Writes, conflicts and how late the expired grants left the policy file."""

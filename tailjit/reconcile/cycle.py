@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tailjit.errors import InvalidInput, TailjitError
-from tailjit.hujson import parse
+from tailjit.hujson import Object, Value, parse
+from tailjit.ids import GrantId
 from tailjit.plan import (
     AddEntries,
     DeleteAttribute,
@@ -82,6 +83,10 @@ class CycleReport:
     refused: tuple[tuple[SyncGroup, ...], str] | None = None
     """The synced-group operations held back because the tailnet refused the policy with them
     (the rest was written without them), and the tailnet's reason."""
+    unwritable: Mapping[GrantId, str] = field(default_factory=dict)
+    """Desired grants whose destination the live policy no longer defines (a host alias or tag
+    removed by hand), with why: the tailnet would refuse any policy holding their entries, so
+    they were planned as absent and their entries removed. The caller ends them."""
 
 
 def reconcile_once(
@@ -127,6 +132,7 @@ def reconcile_once(
             remaining=remaining,
             baselines=read.baselines,
             refused=refused,
+            unwritable=read.unwritable,
         )
     raise ReconcileConflict(attempts)
 
@@ -171,6 +177,7 @@ class _Read:
     etag: str
     ops: tuple[Op, ...]
     baselines: Mapping[str, tuple[str, ...]]
+    unwritable: Mapping[GrantId, str]
 
 
 def _read(
@@ -189,9 +196,28 @@ def _read(
     attributes: dict[str, Mapping[str, datetime | None]] = {
         device: tailnet.attributes(device) for device in devices
     }
+    unwritable = _unwritable(tree, desired)
+    writable = [grant for grant in desired if grant.grant_id not in unwritable]
     group_ops, baselines = plan_groups(tree, groups, key=key)
-    ops = plan(desired, live, attributes, now=now) + group_ops
-    return _Read(raw, etag, ops, baselines)
+    ops = plan(writable, live, attributes, now=now) + group_ops
+    return _Read(raw, etag, ops, baselines, unwritable)
+
+
+def _unwritable(tree: Value, desired: Sequence[DesiredGrant]) -> dict[GrantId, str]:
+    """The grants with policy entries whose destination ``tree`` does not define, and why."""
+    names: dict[str, frozenset[str]] = {}
+    for section in ("hosts", "tagOwners"):
+        found = tree.find(json_pointer(section))
+        node = None if found is None else found.node
+        names[section] = frozenset(
+            member.name_str for member in (node.members if isinstance(node, Object) else ())
+        )
+    return {
+        grant.grant_id: missing
+        for grant in desired
+        if grant.writes_policy
+        and (missing := grant.target.undefined_in(names["hosts"], names["tagOwners"]))
+    }
 
 
 def _devices(desired: Sequence[DesiredGrant], extra: Sequence[str]) -> tuple[str, ...]:

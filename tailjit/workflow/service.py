@@ -29,6 +29,7 @@ from tailjit.eligibility import EligibilityPolicy, Match
 from tailjit.errors import TailjitError
 from tailjit.ids import GroupName, Login, Principal, RequestId
 from tailjit.requests import (
+    SYSTEM,
     Action,
     Directory,
     JustificationMissing,
@@ -423,6 +424,14 @@ class Workflow:
                     raise
                 continue
             return plans
+
+    def end_unwritable(self, request_id: RequestId, reason: str) -> Plan:
+        """Revoke, as tailjit itself, an approved or active grant the tailnet can no longer
+        hold (its destination is gone from the tailnet policy); ``reason`` is the comment."""
+        request = self.store.get(request_id)
+        why = _comment_text(reason, None)
+        plan = self._end(request, actor=SYSTEM, now=self._clock(), comment=why, why=why)
+        return self._done(plan, dry_run=False)
 
     def _ineligible(
         self, request: Request, groups: Collection[GroupName], deactivated: bool, now: datetime

@@ -8,6 +8,7 @@ device attributes behind the daemon's back is undone within one resync and repor
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -265,6 +266,30 @@ def test_a_marked_entry_deleted_by_hand_is_restored_within_one_resync(
     assert drift(daemon, "hand-edit")
     assert daemon.request(request["id"])["state"] == "active"
     end(daemon, sandbox, request, original)
+
+
+def test_a_grant_whose_destination_is_removed_by_hand_is_revoked_and_holds_up_nothing(
+    daemon_process: Daemon, sandbox_process: Sandbox
+) -> None:
+    """A person removes the web-staging alias together with the grant's entry: tailjit cannot
+    write the entry back (the tailnet would refuse the policy), so it revokes the grant, and
+    the next grant is written as usual."""
+    daemon, sandbox = daemon_process, sandbox_process
+    staging = grant(daemon, "1h", target="tcp:web-staging:443")
+    wait_for(lambda: daemon.request(staging["id"])["state"] == "active")
+    pointer = marked_grant_pointer(sandbox.policy(), key_of(daemon), staging["grant_id"])
+
+    edit_policy(sandbox, lambda tree: tree.remove(pointer).remove("/hosts/web-staging"))
+
+    wait_for(lambda: daemon.request(staging["id"])["state"] == "revoked", ONE_RESYNC)
+    assert staging["grant_id"].encode() not in sandbox.policy()  # its posture entry too
+    records = daemon.api("GET", "/v1/audit", params={"limit": 1000})["records"]
+    [revoked] = [r for r in records if r["event"] == "grant.revoked"]
+    assert revoked["actor"] == "tailjit"
+    assert "no host alias web-staging" in revoked["sentence"] + json.dumps(revoked["data"])
+    assert not [r for r in records if r["event"] == "reconcile.failed"]
+    after = grant(daemon, "1h")
+    wait_for(lambda: daemon.request(after["id"])["state"] == "active")
 
 
 def test_a_marked_entry_widened_by_hand_is_put_back_and_reported(

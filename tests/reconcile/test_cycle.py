@@ -148,7 +148,7 @@ class LosingTailnet:
 
     def get_policy(self) -> tuple[bytes, str]:
         self.reads += 1
-        return b'{"grants": []}', f'"etag-{self.reads}"'
+        return b'{"hosts": {"web-staging": "100.64.0.9"}, "grants": []}', f'"etag-{self.reads}"'
 
     def set_policy(self, policy: bytes, *, if_match: str) -> None:
         self.if_matches.append(if_match)
@@ -238,12 +238,45 @@ def test_a_refused_group_change_alone_writes_nothing_and_a_refused_grant_still_r
 
     assert (report.writes, report.refused is not None) == (0, True)
     assert sandbox.policy() == original
-    bad = DesiredGrant(
+    # The demo policy's tests deny alice db-prod:5432, which a posture-less grant would open.
+    refused = DesiredGrant(
         ID,
         Login("alice@example.com"),
-        parse_target("tcp:no-such-host:80"),
+        parse_target("tcp:db-prod:5432"),
         NOW + timedelta(hours=1),
         GrantMode.POLICY,
     )
-    with pytest.raises(Refused):
-        reconcile_once(tailnet, [bad], key=KEY, now=NOW)
+    with pytest.raises(Refused, match="test"):
+        reconcile_once(tailnet, [refused], key=KEY, now=NOW)
+    assert sandbox.policy() == original
+
+
+def test_a_grant_whose_destination_the_policy_does_not_define_is_left_out_and_reported(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    laptop = sandbox.device_id("alice-laptop")
+    gone = DesiredGrant(
+        GrantId.parse("G0NE0000"),
+        Login("alice@example.com"),
+        parse_target("tcp:db-test:5432"),
+        NOW + timedelta(hours=1),
+        GrantMode.POLICY_POSTURE,
+        (laptop,),
+    )
+    untagged = DesiredGrant(
+        GrantId.parse("TAG00000"),
+        Login("alice@example.com"),
+        parse_target("tcp:tag:nope:22"),
+        NOW + timedelta(hours=1),
+        GrantMode.POLICY,
+    )
+
+    report = reconcile_once(tailnet, [grant(laptop), gone, untagged], key=KEY, now=NOW)
+
+    assert report.unwritable == {
+        gone.grant_id: "no host alias db-test in the tailnet policy's hosts",
+        untagged.grant_id: "no tag tag:nope in the tailnet policy's tagOwners",
+    }
+    assert (report.writes, report.verified) == (1, True)
+    assert owned(sandbox.policy()) == ["/grants/3", "/postures/posture:tailjit_G7KQ2M3X"]
+    assert gone.attribute_key not in tailnet.attributes(laptop)
