@@ -443,18 +443,20 @@ def test_successive_syncs_each_reach_a_fixpoint(steps: list[dict[str, bool]]) ->
 # --- tailjit.plan.apply with grants and groups -------------------------------------------------
 
 
+PROD_GRANT = DesiredGrant(
+    GrantId.parse("G7KQ2M3X"),
+    Login(ALICE),
+    parse_target("tag:prod:443"),
+    NOW + timedelta(hours=1),
+    GrantMode.POLICY,
+)
+"""A grant in ``policy`` mode: its ``grants`` entry is all it writes."""
+
+
 def test_apply_performs_grant_and_group_operations_together() -> None:
     source = HUMAN.replace('  "acls": [],\n', '  "acls": [],\n  "grants": [],\n')
     tree = parse(source)
-    grant = DesiredGrant(
-        GrantId.parse("G7KQ2M3X"),
-        Login(ALICE),
-        parse_target("tag:prod:443"),
-        NOW + timedelta(hours=1),
-        GrantMode.POLICY,
-        (),
-        None,
-    )
+    grant = PROD_GRANT
     grant_ops = plan([grant], collect_live(tree, key=KEY, now=NOW), {}, now=NOW)
     assert grant_ops == (AddEntries(grant),)
     group_ops = planned(tree, sync(ONCALL, {CAROL: True}), sync(NEW, {DAVE: True}))
@@ -473,15 +475,7 @@ def test_apply_performs_grant_and_group_operations_together() -> None:
 
 def test_apply_removes_a_grant_and_releases_a_group_in_one_call() -> None:
     source = owned(ONCALL, [BOB, ALICE])
-    grant = DesiredGrant(
-        GrantId.parse("G7KQ2M3X"),
-        Login(ALICE),
-        parse_target("tag:prod:443"),
-        NOW + timedelta(hours=1),
-        GrantMode.POLICY,
-        (),
-        None,
-    )
+    grant = PROD_GRANT
     with_grant = apply(parse(source), [AddEntries(grant)], key=KEY)
     ops = [*plan([], collect_live(with_grant, key=KEY, now=NOW), {}, now=NOW), *planned(with_grant)]
     assert [type(op) for op in ops] == [RemoveEntry, SyncGroup]

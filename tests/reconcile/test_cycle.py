@@ -38,13 +38,19 @@ ID = GrantId.parse("G7KQ2M3X")
 
 
 def grant(device: str, *, expires: datetime = NOW + timedelta(hours=1)) -> DesiredGrant:
+    return alice(ID, "tcp:web-staging:8080", GrantMode.POLICY_POSTURE, device, expires=expires)
+
+
+def alice(
+    grant_id: GrantId,
+    target: str,
+    mode: GrantMode,
+    *devices: str,
+    expires: datetime = NOW + timedelta(hours=1),
+) -> DesiredGrant:
+    """A grant of ``target`` to alice, for an hour unless ``expires`` says otherwise."""
     return DesiredGrant(
-        ID,
-        Login("alice@example.com"),
-        parse_target("tcp:web-staging:8080"),
-        expires,
-        GrantMode.POLICY_POSTURE,
-        (device,),
+        grant_id, Login("alice@example.com"), parse_target(target), expires, mode, devices
     )
 
 
@@ -239,13 +245,7 @@ def test_a_refused_group_change_alone_writes_nothing_and_a_refused_grant_still_r
     assert (report.writes, report.refused is not None) == (0, True)
     assert sandbox.policy() == original
     # The demo policy's tests deny alice db-prod:5432, which a posture-less grant would open.
-    refused = DesiredGrant(
-        ID,
-        Login("alice@example.com"),
-        parse_target("tcp:db-prod:5432"),
-        NOW + timedelta(hours=1),
-        GrantMode.POLICY,
-    )
+    refused = alice(ID, "tcp:db-prod:5432", GrantMode.POLICY)
     with pytest.raises(Refused, match="test"):
         reconcile_once(tailnet, [refused], key=KEY, now=NOW)
     assert sandbox.policy() == original
@@ -255,21 +255,8 @@ def test_a_grant_whose_destination_the_policy_does_not_define_is_left_out_and_re
     sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
 ) -> None:
     laptop = sandbox.device_id("alice-laptop")
-    gone = DesiredGrant(
-        GrantId.parse("G0NE0000"),
-        Login("alice@example.com"),
-        parse_target("tcp:db-test:5432"),
-        NOW + timedelta(hours=1),
-        GrantMode.POLICY_POSTURE,
-        (laptop,),
-    )
-    untagged = DesiredGrant(
-        GrantId.parse("TAG00000"),
-        Login("alice@example.com"),
-        parse_target("tcp:tag:nope:22"),
-        NOW + timedelta(hours=1),
-        GrantMode.POLICY,
-    )
+    gone = alice(GrantId.parse("G0NE0000"), "tcp:db-test:5432", GrantMode.POLICY_POSTURE, laptop)
+    untagged = alice(GrantId.parse("TAG00000"), "tcp:tag:nope:22", GrantMode.POLICY)
 
     report = reconcile_once(tailnet, [grant(laptop), gone, untagged], key=KEY, now=NOW)
 
