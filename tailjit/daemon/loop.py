@@ -13,11 +13,11 @@ One `ReconcileLoop.cycle`:
    write has been verified, invariant 4; one grant still missing holds up no other); a grant
    whose destination the tailnet policy no longer defines (an alias or tag removed by hand) is
    not written, since the tailnet would refuse every policy holding it, but revoked;
-5. records what it found in the audit trail: hand edits elsewhere in the file (the ETag moved
-   and tailjit did not move it), forged and altered entries, orphan markers, entries deleted by
-   hand and restored, stray ``custom:tailjit_*`` attributes; and on full cycles (the first and
-   each resync), standing access: a user who reaches a destination an eligibility protects
-   through the policy's own rules, reported once per run.
+5. records what it found in the audit trail (`tailjit.daemon.findings`): hand edits elsewhere
+   in the file (the ETag moved and tailjit did not move it), forged and altered entries, orphan
+   markers, entries deleted by hand and restored, stray ``custom:tailjit_*`` attributes; and on
+   full cycles (the first and each resync), standing access: a user who reaches a destination
+   an eligibility protects through the policy's own rules, reported once per run.
 
 The synced ``group:`` entries (``LoopSettings.sync_groups``, off unless named) are written in
 the same policy write as the grants (`tailjit.plan.plan_groups`); each write is audited as
@@ -36,43 +36,38 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import schedule
 
-from tailjit import acl
-from tailjit.daemon.identity import group_sync, save_baseline
+from tailjit.daemon.findings import Findings, acl_device, without_marked
+from tailjit.daemon.identity import group_sync
 from tailjit.errors import InvalidInput, TailjitError
-from tailjit.hujson import HuJSONError, Value, parse
+from tailjit.hujson import HuJSONError, parse
 from tailjit.ids import GrantId, GroupName, Login
 from tailjit.metrics import Metrics
 from tailjit.plan import (
     TAILJIT_ATTRIBUTE_PREFIX,
     AddEntries,
-    DeleteAttribute,
     DesiredGrant,
     GroupSync,
-    LiveEntry,
     Op,
     RemoveEntry,
     SyncGroup,
-    apply,
     collect_live,
 )
 from tailjit.reconcile import (
     AttributeChange,
     CycleReport,
     ReconcileConflict,
-    Refused,
     plan_once,
     reconcile_once,
 )
 from tailjit.requests import GrantMode, Request, State
 from tailjit.store import Store
 from tailjit.tailscale import ApiError, Device, TailscaleClient, TailscaleError, TailscaleTailnet
-from tailjit.targets import Target
 from tailjit.workflow import Workflow
 
 __all__ = [
@@ -81,7 +76,7 @@ __all__ = [
     "ReconcileLoop",
     "TailnetView",
     "acl_device",
-    "without_marked",
+    "without_marked",  # re-exported from tailjit.daemon.findings, with acl_device
 ]
 
 log = logging.getLogger("tailjit.daemon")
@@ -210,7 +205,8 @@ class ReconcileLoop:
         """Requests expired by a cycle that has not yet completed: their expiry lag is observed
         by the first cycle that does (a failed one would otherwise lose it)."""
         self._failures = 0
-        self._reported: set[str] = set()
+        self._findings = Findings(store=store, metrics=self.metrics, key=settings.key)
+        """Audits and counts what cycles find, and failed cycles, once per run where due."""
         self.cycles = 0
 
     # --- for the API and the daemon --------------------------------------------------------
@@ -270,11 +266,11 @@ class ReconcileLoop:
             attempts=self.settings.attempts,
         )
         self._full_due = self._full_due and not full
-        self._measure(report, self._expired)
+        self._findings.measure(report, self._expired, self._clock())
         self._expired = []
         self._after(report, desired, devices, now)
-        if full:
-            self._standing_access(workflow, devices, now)
+        if full and self._view is not None:
+            self._findings.standing_access(workflow, self._view.policy, devices, now)
         self._end_unwritable(workflow, report, desired, waiting)
         by_id = {grant.grant_id: grant for grant in desired}
         for request in waiting:
@@ -320,16 +316,6 @@ class ReconcileLoop:
             log.warning("grant %s revoked: %s", grant.grant_id, reason)
         self.wake()  # one more cycle, with the store as it is now
 
-    def _measure(self, report: CycleReport, expired: Sequence[Request]) -> None:
-        """Writes, conflicts and how late the expired grants left the policy file."""
-        metrics = self.metrics
-        metrics.count_policy_writes(report.writes)
-        metrics.count_conflicts(report.attempts - 1)
-        done = self._clock()
-        for request in expired:
-            if request.expires_at is not None:
-                metrics.observe_expiry_lag((done - request.expires_at).total_seconds())
-
     def _groups(self) -> list[GroupSync]:
         return [group_sync(self.store, group) for group in self.settings.sync_groups]
 
@@ -370,22 +356,9 @@ class ReconcileLoop:
         now: datetime,
     ) -> None:
         """Audit what the cycle found; remember the view and the devices to watch."""
-        audit = self.store.audit
-        for old, new in self.tailnet.hand_edits:
-            audit.drift_detected(
-                kind="hand-edit",
-                subject="policy",
-                summary="the policy file was changed outside tailjit; the change is kept",
-                detail={"old_etag": old, "new_etag": new},
-                at=now,
-            )
-            self.metrics.count_drift("hand-edit")
+        self._findings.hand_edits(self.tailnet.hand_edits, now)
         self.tailnet.hand_edits.clear()
-        for kind, subject, summary in self._findings(report.ops):
-            audit.drift_detected(kind=kind, subject=subject, summary=summary, at=now)
-            self.metrics.count_drift(kind)
-            log.warning("drift (%s) on %s: %s", kind, subject, summary)
-        self._groups_written(report, now)
+        self._findings.record(report, now)
         wanted = {device for grant in desired for device in grant.device_ids}
         self._known = wanted | {
             device
@@ -396,140 +369,6 @@ class ReconcileLoop:
             raw, etag = self.tailnet.last
             with self._lock:
                 self._view = TailnetView(raw, etag, tuple(devices), now)
-
-    def _groups_written(self, report: CycleReport, now: datetime) -> None:
-        """Keep the baselines the cycle took from the file; audit each synced group written,
-        and a hand edit or deletion of one as drift."""
-        for name, members in report.baselines.items():
-            save_baseline(self.store, name, members)
-        if report.refused is not None:
-            held, reason = report.refused
-            self.metrics.count_api_error(400)
-            names = ", ".join(op.name for op in held)
-            summary = f"the tailnet refused the policy with {names} as synced; kept: {reason}"
-            log.warning("%s", summary)
-            if summary not in self._reported:  # once per distinct refusal, not per cycle
-                self._reported.add(summary)
-                self.store.audit.daemon_event(
-                    "group.refused",
-                    subject=names,
-                    summary=summary,
-                    detail={"groups": {op.name: list(op.members or ()) for op in held}},
-                    at=now,
-                )
-        for op in report.ops:
-            if not isinstance(op, SyncGroup) or not report.writes:
-                continue
-            before, after = set(op.found or ()), set(op.members or ())
-            summary = {
-                "missing": "written",
-                "changed": "written as the identity sources report it",
-                "altered": "edited by hand; written again as the identity sources report it",
-                "adopted": "taken over from the hand-written entry",
-                "released": "no longer synced: marker removed, members left as they were",
-            }[op.reason]
-            self.store.audit.daemon_event(
-                "group.synced",
-                subject=op.name,
-                summary=summary,
-                detail={
-                    "reason": op.reason,
-                    "members": None if op.members is None else list(op.members),
-                    "added": sorted(after - before),
-                    "removed": sorted(before - after) if op.members is not None else [],
-                },
-                at=now,
-            )
-            # A missing group is drift once tailjit had written it (it then keeps a baseline).
-            written = group_sync(self.store, GroupName(op.name)).baseline is not None
-            if op.reason == "altered" or (op.reason == "missing" and written):
-                kind = "altered-group" if op.reason == "altered" else "missing-group"
-                what = "edited by hand" if op.reason == "altered" else "deleted by hand"
-                self.store.audit.drift_detected(
-                    kind=kind, subject=op.name, summary=f"{what}; put back", at=now
-                )
-                self.metrics.count_drift(kind)
-                log.warning("drift (%s) on %s: %s; put back", kind, op.name, what)
-
-    def _findings(self, ops: Iterable[Op]) -> Iterable[tuple[str, str, str]]:
-        """(kind, subject, summary) of each operation that repairs drift; the ones that only
-        carry out the store's decisions (expiry, revocation, extension) are not drift."""
-        ops = tuple(ops)
-        rewritten = {
-            op.grant_id
-            for op in ops
-            if isinstance(op, RemoveEntry) and not op.reason.startswith("incomplete")
-        }
-        mentioned = [op.grant_id for op in ops if isinstance(op, RemoveEntry) and op.grant_id]
-        mentioned += [op.desired.grant_id for op in ops if isinstance(op, AddEntries)]
-        mentioned += [
-            owner
-            for op in ops
-            if isinstance(op, DeleteAttribute) and (owner := _attribute_grant(op.key))
-        ]
-        states = self.store.grant_states(mentioned)  # one query, however many operations
-        for op in ops:
-            if isinstance(op, RemoveEntry):
-                subject = f"grant:{op.grant_id}" if op.grant_id else f"policy:{op.pointer}"
-                known = op.grant_id in states
-                if op.reason.startswith("forged") and known:
-                    yield "altered-entry", subject, f"{op.pointer} was edited by hand; put back"
-                elif op.reason.startswith("forged"):
-                    yield "forged-entry", subject, f"{op.pointer} removed ({op.reason})"
-                elif op.reason == "entry changed":
-                    yield "altered-entry", subject, f"{op.pointer} was edited by hand; put back"
-                elif not known:
-                    yield "orphan-marker", subject, f"{op.pointer} removed ({op.reason})"
-            elif isinstance(op, AddEntries):
-                grant_id = op.desired.grant_id
-                if grant_id not in rewritten and states.get(grant_id) is State.ACTIVE:
-                    yield "missing-entry", f"grant:{grant_id}", "deleted by hand; restored"
-            elif isinstance(op, DeleteAttribute):
-                owner = _attribute_grant(op.key)
-                if owner is None or owner not in states:
-                    subject = f"device:{op.device_id}"
-                    yield "stray-attribute", subject, f"{op.key} deleted (no grant of tailjit's)"
-
-    def _standing_access(
-        self, workflow: Workflow, devices: Sequence[Device], now: datetime
-    ) -> None:
-        """Report, once per daemon run, each user who reaches a JIT-protected destination (one
-        an eligibility names) through the policy's own rules, tailjit's entries left out."""
-        view = self._view
-        if view is None:
-            return
-        try:
-            bare = without_marked(view.policy, key=self.settings.key, now=now)
-            tailnet = acl.Tailnet(devices=tuple(acl_device(d) for d in devices))
-            evaluator = acl.Evaluator(bare.pack(), tailnet)
-        except (HuJSONError, InvalidInput, acl.PolicyError) as error:
-            log.warning("standing-access check skipped: %s", error)
-            return
-        users = sorted({d.user for d in devices if d.user and not d.tags and not d.is_external})
-        for eligibility in workflow.policy.eligibilities:
-            for target in eligibility.destinations:
-                host = str(target.host).removeprefix("[").removesuffix("]").split("/")[0]
-                proto = target.proto or "tcp"
-                for user in users:
-                    key = f"{user} {target}"
-                    if key in self._reported or not self._reaches(evaluator, user, host, target):
-                        continue
-                    self._reported.add(key)
-                    self.store.audit.drift_detected(
-                        kind="standing-access",
-                        subject=f"user:{user}",
-                        summary=f"reaches {target} ({proto}) without tailjit, through the "
-                        f"policy's own rules; eligibility {eligibility.name} protects it",
-                        at=now,
-                        detail={"target": str(target), "eligibility": eligibility.name},
-                    )
-
-    @staticmethod
-    def _reaches(evaluator: acl.Evaluator, user: str, host: str, target: Target) -> bool:
-        try:
-            return evaluator.may(user, host, target.ports.first, target.proto or "tcp").allowed
-        except (acl.UnknownTarget, ValueError):
-            return False
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -628,18 +467,7 @@ class ReconcileLoop:
             if isinstance(error, AttributeRefused)
             else "reconcile.failed"
         )
-        if message not in self._reported:  # one record per distinct failure, not per retry
-            self._reported.add(message)
-            try:
-                self.store.audit.daemon_event(event, subject="tailnet", summary=message, at=now)
-            except TailjitError:
-                log.exception("could not audit a failed cycle")
-        if isinstance(error, ApiError):
-            self.metrics.count_api_error(error.status)
-        elif isinstance(error, Refused):
-            self.metrics.count_api_error(400)
-        elif isinstance(error, TailscaleError):
-            self.metrics.count_api_error(None)
+        self._findings.failure(error, event, message, now)
         level = logging.ERROR if self._failures == 1 else logging.WARNING
         log.log(level, "reconcile cycle failed (%d in a row): %s", self._failures, message)
         if not isinstance(error, TailjitError | TailscaleError):
@@ -672,15 +500,6 @@ def _concerns(op: Op, grant: DesiredGrant) -> bool:
     return op.key == grant.attribute_key and op.device_id in grant.device_ids
 
 
-def _attribute_grant(key: str) -> GrantId | None:
-    if not key.startswith(TAILJIT_ATTRIBUTE_PREFIX):
-        return None
-    try:
-        return GrantId.parse(key.removeprefix(TAILJIT_ATTRIBUTE_PREFIX))
-    except InvalidInput:
-        return None
-
-
 def _describe(error: Exception, policy_file: str) -> str:
     if isinstance(error, AttributeRefused):
         return (
@@ -690,26 +509,3 @@ def _describe(error: Exception, policy_file: str) -> str:
             "tailjit removes it: fail-ajar)"
         )
     return str(error) or type(error).__name__
-
-
-def acl_device(device: Device) -> acl.Device:
-    """A device of the API as the evaluator models it."""
-    return acl.Device(
-        name=device.name or device.hostname,
-        addresses=tuple(device.addresses),
-        user=device.user or None,
-        tags=tuple(device.tags),
-        node_id=device.node_id,
-        external=device.is_external,
-    )
-
-
-def without_marked(
-    policy: bytes, *, key: bytes, now: datetime, keep: Callable[[LiveEntry], bool] = lambda e: False
-) -> Value:
-    """``policy`` with tailjit's marked entries removed, but those ``keep`` accepts: the rules
-    people wrote (and the entries they kept), to evaluate access on."""
-    tree = parse(policy)
-    live = collect_live(tree, key=key, now=now)
-    gone = [RemoveEntry(entry.pointer, None, "") for entry in live.entries if not keep(entry)]
-    return apply(tree, gone, key=key)
