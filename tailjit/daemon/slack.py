@@ -9,12 +9,11 @@ when its expiry comes within the lead time.
 With a bot token, a new request also goes to each of its approvers as a direct message (the
 approvers `Workflow.approvers_of` names: not the requester, nobody deactivated; an approver
 without a Slack account is skipped and logged); when an approval moves a request to a later
-stage, that stage's approvers get one too. The bridge remembers the (channel, ts) of every
-message it posted about a request, so each later event of that request (an approval, the
-decision, the grant going active, expiring, ...) updates all of them with ``chat.update``, until
-the request ends. That memory is in-process: after a restart, the messages posted before it keep
-their buttons (a click on one still works). Through an incoming webhook there is only the
-channel, and no update.
+stage, that stage's approvers get one too. The bridge keeps the (channel, ts) of every message
+it posted about a request, and who it asked, in the store (`Store.slack`), so each later event of
+that request (an approval, the decision, the grant going active, expiring, ...) updates all of
+them with ``chat.update`` until the request ends, across restarts too. Through an incoming
+webhook there is only the channel, and no update.
 
 `SlackBridge.click` takes a verified button click: the clicking Slack user is mapped to a login
 (`tailjit.notify.SlackUsers`: the ``slack_users`` table first, else the payload's email, else
@@ -27,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -82,9 +80,6 @@ UPDATED = frozenset(
 )
 """The audit events that update the messages already posted about their request."""
 
-_REMEMBERED = 5000
-"""Requests whose messages are remembered for updates at most; the oldest are forgotten."""
-
 
 class SlackBridge:
     """Notifications and button clicks (module docstring)."""
@@ -114,10 +109,6 @@ class SlackBridge:
         head = store.audit.head()
         self._after = 0 if head is None else head[0]  # only what happens from now on
         self._warned: set[GrantId] = set()
-        self._posted: OrderedDict[RequestId, list[tuple[str, str]]] = OrderedDict()
-        """The (channel, ts) of the messages posted about each live request (poll thread only)."""
-        self._asked: dict[RequestId, set[Login]] = {}
-        """Who was sent a direct message about each pending request (poll thread only)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tailjit-slack", daemon=True)
@@ -170,9 +161,10 @@ class SlackBridge:
             return
         now = self._clock()
         data = request_json(request)
-        asked = self._asked.setdefault(request.id, set())
+        asked = self._store.slack.asked(request.id)
         for login in sorted(self._workflow().approvers_of(request) - asked):
-            asked.add(login)
+            if not self._store.slack.ask(request.id, login):
+                continue  # recorded before the message is sent: nobody is asked twice
             user = self._users.user_id_of(login, now=now)
             if isinstance(user, NotFound):
                 log.info("not messaging %s about request %s: %s", login, request.id, user.why)
@@ -182,22 +174,19 @@ class SlackBridge:
     def _remember(self, request_id: RequestId, posted: Posted | None) -> None:
         if posted is None or posted.channel is None or posted.ts is None:
             return  # not posted, or through an incoming webhook: nothing to update later
-        self._posted.setdefault(request_id, []).append((posted.channel, posted.ts))
-        self._posted.move_to_end(request_id)
-        while len(self._posted) > _REMEMBERED:
-            self._posted.popitem(last=False)
+        self._store.slack.remember(request_id, posted.channel, posted.ts)
 
     def _update_posted(self, event: str, request: Request) -> None:
         """Every message posted about ``request`` now says what ``event`` did to it."""
-        posted = self._posted.get(request.id, [])
+        posted = self._store.slack.messages(request.id)
         if posted:
             message = message_for(event, request_json(request))
             for channel, ts in posted:
                 self._notifier.update(channel, ts, message)
-        if request.state is not State.PENDING:
-            self._asked.pop(request.id, None)  # decided: nobody is asked any more
-        if request.state not in (State.PENDING, State.APPROVED, State.ACTIVE):
-            self._posted.pop(request.id, None)  # it has ended: nothing more will happen to it
+        if request.state.final:
+            self._store.slack.forget(request.id)  # it has ended: nothing more will happen to it
+        elif request.state is not State.PENDING:
+            self._store.slack.forget_asked(request.id)  # decided: nobody is asked any more
 
     def _request_of(self, record: AuditRecord) -> Request | None:
         """The request a record is about (now), if it is about one."""

@@ -3,7 +3,8 @@
 `Store.open(path, clock=...)` opens (and migrates) a database; `Store.commit(plan)` writes a
 planned transition and its audit records in one durable transaction; `Store.audit` is the
 `AuditTrail`, with one method per event, `verify()` and `export_jsonl()`; `Store.identity` is
-the `IdentityStore` (what identity sources reported). `open_audit` reads the
+the `IdentityStore` (what identity sources reported); `Store.slack` is the `SlackStore` (the Slack
+messages posted about live requests). `open_audit` reads the
 trail of a database without writing to it, for ``tailjit audit verify|export``.
 """
 
@@ -26,6 +27,7 @@ from tailjit.store.audit import (
 from tailjit.store.chain import AuditRecord, Verification, verify_chain
 from tailjit.store.identity import IdentityStore
 from tailjit.store.migrations import LATEST, migrate, schema_version
+from tailjit.store.slack import SlackStore
 
 __all__ = [
     "DAEMON_EVENTS",
@@ -38,6 +40,7 @@ __all__ = [
     "Clock",
     "Database",
     "IdentityStore",
+    "SlackStore",
     "StaleRequest",
     "Store",
     "StoreError",

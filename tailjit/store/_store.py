@@ -24,6 +24,7 @@ from tailjit.store.audit import AuditTrail, Clock
 from tailjit.store.codec import dump_request, dumps, load_request
 from tailjit.store.identity import IdentityStore
 from tailjit.store.migrations import migrate
+from tailjit.store.slack import SLACK_KEPT, SlackStore
 
 __all__ = ["StaleRequest", "Store", "UnknownRequest"]
 
@@ -68,6 +69,7 @@ class Store:
 
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
         self.audit = AuditTrail(db, clock)
 
     @classmethod
@@ -86,6 +88,11 @@ class Store:
         return IdentityStore(self._db, self.audit, self.audit._clock)
 
     @property
+    def slack(self) -> SlackStore:
+        """The Slack messages posted about live requests, and who was asked about them."""
+        return SlackStore(self._db)
+
+    @property
     def path(self) -> str:
         return self._db.path
 
@@ -93,8 +100,10 @@ class Store:
         self._db.close()
 
     def maintain(self) -> None:
-        """Periodic upkeep: refresh the query planner's statistics and fold the write-ahead log
+        """Periodic upkeep: forget the Slack messages of requests that ended more than
+        `SLACK_KEPT` ago, refresh the query planner's statistics and fold the write-ahead log
         back into the database file, so it does not grow without bound."""
+        self.slack.prune(self._clock() - SLACK_KEPT)
         with self._db.lock:
             self._db.conn.execute("PRAGMA optimize")
             self._db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

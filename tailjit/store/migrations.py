@@ -141,6 +141,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "Slack: the messages posted about each live request, and the approvers sent one",
+        (
+            # What `chat.update` needs to update a message later: its channel and timestamp.
+            # Rows are read in insertion (rowid) order.
+            """CREATE TABLE slack_messages (
+                request_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                ts TEXT NOT NULL,
+                PRIMARY KEY (request_id, channel, ts)
+            )""",
+            # Who was sent a direct message about a pending request, so no one is asked twice.
+            """CREATE TABLE slack_asked (
+                request_id TEXT NOT NULL,
+                login TEXT NOT NULL,
+                PRIMARY KEY (request_id, login)
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -329,3 +329,42 @@ def test_an_approval_that_moves_a_request_to_the_next_stage_asks_that_stages_app
     wait_for(lambda: "grant.activated" in [r["event"] for r in audit(daemon)])
     time.sleep(1.5)  # a poll or more: nobody more is asked once it is decided
     assert [channel for channel in messaged() if channel.startswith("U")] == ["UBOB", "UCAROL"]
+
+
+def test_messages_posted_before_a_restart_are_updated_after_it(
+    start_daemon: Callable[..., Daemon],
+    sandbox_process: Sandbox,
+    fake_slack: tuple[FakeSlack, str],
+) -> None:
+    """The channel message and both direct messages are posted, the daemon is stopped and
+    started again on the same state, and bob's click updates all three."""
+    fake, base = fake_slack
+    fake.people = {"UCAROL": "carol@example.com"}
+    users = 'UALICE = "alice@example.com"\nUBOB = "bob@example.com"\n'
+    daemon = start_daemon(sandbox_process, name="slack", config_extra=config(base, users))
+    asked = ask(daemon)
+
+    def about() -> list[tuple[str, str]]:
+        return [
+            (answer["channel"], answer["ts"])
+            for message, answer in zip(fake.posted, fake.answered, strict=True)
+            if asked["id"] in json.dumps(message)
+        ]
+
+    posts = wait_for(lambda: len(about()) == 3 and about())
+    assert sorted(channel for channel, _ in posts) == ["C1", "DBOB", "DCAROL"]
+    assert daemon.stop() == 0
+    restarted = start_daemon(sandbox_process, name="slack", config_extra=config(base, users))
+
+    approved = click(restarted, base, "UBOB", "tailjit_approve", asked["id"])
+    assert approved.json()["text"].endswith("is approved"), approved.text
+
+    def updated(channel: str, ts: str) -> bool:
+        return any(
+            u["channel"] == channel and u["ts"] == ts and "*Approved* by bob" in u["text"]
+            for u in fake.updated
+        )
+
+    wait_for(lambda: all(updated(channel, ts) for channel, ts in posts))
+    direct = sorted(channel for channel, _ in about() if channel.startswith("D"))
+    assert direct == ["DBOB", "DCAROL"]  # nobody was asked again after the restart

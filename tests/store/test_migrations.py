@@ -34,7 +34,7 @@ def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:
 
     assert migrate(db) == list(range(1, LATEST + 1))
     assert migrate(db) == []
-    assert schema_version(db.conn) == LATEST == 5
+    assert schema_version(db.conn) == LATEST == 6
     db.close()
 
 
@@ -61,6 +61,7 @@ def test_an_older_database_is_upgraded_and_keeps_its_data(tmp_path: Path) -> Non
         conn = store._db.conn
         assert names(conn, "trigger") == {"audit_no_update", "audit_no_delete"}
         assert {"requests_by_expiry", "requests_by_lapse"} <= names(conn, "index")
+        assert {"slack_messages", "slack_asked"} <= names(conn, "table")
         with pytest.raises(StoreError, match="append-only"), store._db.transaction() as tx:
             tx.execute("DELETE FROM audit WHERE seq = 1")
 
@@ -71,7 +72,7 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 99")
     conn.close()
 
-    with pytest.raises(StoreError, match="schema version 99, newer than the 5 this tailjit"):
+    with pytest.raises(StoreError, match="schema version 99, newer than the 6 this tailjit"):
         Store.open(path, clock=FakeClock())
 
 
@@ -90,3 +91,19 @@ def test_a_failed_migration_leaves_the_previous_version_whole(tmp_path: Path) ->
     assert schema_version(conn) == 2
     assert "requests_by_expiry" not in names(conn, "index")
     conn.close()
+
+
+def test_a_version_5_database_gains_the_slack_tables_and_keeps_its_requests(
+    tmp_path: Path,
+) -> None:
+    path = v1_database(tmp_path)
+    db = Database(path)
+    assert migrate(db, target=5) == [2, 3, 4, 5]
+    assert "slack_messages" not in names(db.conn, "table")
+    db.close()
+
+    with Store.open(path, clock=FakeClock()) as store:
+        assert schema_version(store._db.conn) == 6
+        assert len(store.find()) == 3
+        store.slack.remember(RequestId("00000002"), "C1", "1.000001")
+        assert store.slack.messages(RequestId("00000002")) == [("C1", "1.000001")]
