@@ -141,6 +141,9 @@ class _Observed:
         self.expected_etag = etag  # None: unknown, the next read sets it without judging
         return etag
 
+    def validate(self, policy: bytes) -> None:
+        self.inner.validate(policy)
+
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
         found = self.inner.attributes(device_id)
         self.attributes_seen[device_id] = found

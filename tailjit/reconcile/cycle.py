@@ -156,8 +156,9 @@ def _write(
     """Write ``ops`` on the policy ``read``: the writes made (0 or 1), and what was held back.
 
     When the tailnet refuses a policy that changes synced groups (their new members fail its
-    ``tests``, say), the rest is written without them, so grants still come and go; the group
-    operations held back and the tailnet's reason are returned with it."""
+    ``tests``, say), each group change is validated on its own with the rest, and the rest is
+    written with the ones the tailnet accepts, so grants still come and go and one group does not
+    hold up another; the group operations held back and the tailnet's reasons are returned."""
     try:
         tailnet.set_policy(apply(parse(read.raw), ops, key=key).pack(), if_match=read.etag)
     except Refused as refusal:
@@ -165,10 +166,45 @@ def _write(
         if not groups:
             raise
         rest = tuple(op for op in ops if not isinstance(op, SyncGroup))
-        if rest:
-            tailnet.set_policy(apply(parse(read.raw), rest, key=key).pack(), if_match=read.etag)
-        return int(bool(rest)), (groups, str(refusal))
+        held, reasons = _refused_groups(tailnet, read, rest, groups, str(refusal), key=key)
+        kept = (*rest, *(op for op in groups if op not in held))
+        if kept:
+            try:
+                tailnet.set_policy(apply(parse(read.raw), kept, key=key).pack(), if_match=read.etag)
+            except Refused as together:  # accepted one by one, refused together: hold them all
+                if len(kept) == len(rest):
+                    raise
+                held, reasons = groups, [str(together)]
+                if rest:
+                    policy = apply(parse(read.raw), rest, key=key).pack()
+                    tailnet.set_policy(policy, if_match=read.etag)
+                kept = rest
+        return int(bool(kept)), (held, "; ".join(dict.fromkeys(reasons)))
     return 1, None
+
+
+def _refused_groups(
+    tailnet: Tailnet,
+    read: _Read,
+    rest: tuple[Op, ...],
+    groups: tuple[SyncGroup, ...],
+    reason: str,
+    *,
+    key: bytes,
+) -> tuple[tuple[SyncGroup, ...], list[str]]:
+    """The group changes the tailnet refuses, each validated alone on top of ``rest`` (one
+    change needs no validation: the refusal was its), and the tailnet's reasons."""
+    if len(groups) == 1:
+        return groups, [reason]
+    held: list[SyncGroup] = []
+    reasons: list[str] = []
+    for op in groups:
+        try:
+            tailnet.validate(apply(parse(read.raw), (*rest, op), key=key).pack())
+        except Refused as refusal:
+            held.append(op)
+            reasons.append(str(refusal))
+    return tuple(held), reasons or [reason]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,11 @@ class Tailnet(Protocol):
         says it."""
         ...
 
+    def validate(self, policy: bytes) -> None:
+        """`Refused` when the tailnet would not accept ``policy`` (its tests run too); nothing
+        is saved."""
+        ...
+
     def attributes(self, device_id: str) -> Mapping[str, datetime | None]:
         """The device's custom posture attributes and their expiries (None: no expiry)."""
         ...

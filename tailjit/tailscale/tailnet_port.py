@@ -39,12 +39,13 @@ class TailscaleTailnet:
         except PreconditionFailed as error:
             raise Conflict("the policy file changed since it was read (412)") from error
         except ValidationFailed as error:
-            details = "; ".join(
-                f"{user}: {', '.join(errors)}" if user else ", ".join(errors)
-                for user, errors, _ in error.failures
-                if errors
-            )
-            raise Refused(f"{error}{f' ({details})' if details else ''}") from error
+            raise _refused(error) from error
+
+    def validate(self, policy: bytes) -> None:
+        try:
+            self.client.validate_policy(policy)
+        except ValidationFailed as error:
+            raise _refused(error) from error
 
     def attributes(self, device_id: str) -> dict[str, datetime | None]:
         found = self.client.get_posture_attributes(device_id).custom()
@@ -71,3 +72,13 @@ class TailscaleTailnet:
                     pending, count = {}, 0
         if pending:
             self.client.update_posture_attributes(pending, comment=comment)
+
+
+def _refused(error: ValidationFailed) -> Refused:
+    """The tailnet's refusal, with each failing test's errors."""
+    details = "; ".join(
+        f"{user}: {', '.join(errors)}" if user else ", ".join(errors)
+        for user, errors, _ in error.failures
+        if errors
+    )
+    return Refused(f"{error}{f' ({details})' if details else ''}")

@@ -267,3 +267,25 @@ def test_a_grant_whose_destination_the_policy_does_not_define_is_left_out_and_re
     assert (report.writes, report.verified) == (1, True)
     assert owned(sandbox.policy()) == ["/grants/3", "/postures/posture:tailjit_G7KQ2M3X"]
     assert gone.attribute_key not in tailnet.attributes(laptop)
+
+
+def test_one_refused_group_change_does_not_hold_up_another(
+    sandbox: SandboxHandle, tailnet: TailscaleTailnet, original: bytes
+) -> None:
+    eng = GroupSync(GroupName("group:eng"), reported={"alice@example.com": False})
+    dba = GroupSync(GroupName("group:dba"), reported={"dave@example.com": True})
+
+    report = reconcile_once(
+        tailnet, [grant(sandbox.device_id("alice-laptop"))], key=KEY, now=NOW, groups=[eng, dba]
+    )
+
+    assert report.refused is not None
+    held, reason = report.refused
+    assert [op.name for op in held] == ["group:eng"]
+    assert "test" in reason
+    assert [op.name for op in report.ops if isinstance(op, SyncGroup)] == ["group:dba"]
+    groups = parse(sandbox.policy()).to_python()["groups"]  # type: ignore[index,call-overload]
+    assert groups["group:dba"] == ["carol@example.com", "dave@example.com"]
+    assert groups["group:eng"] == ["alice@example.com", "bob@example.com"]
+    assert owned(sandbox.policy()) == ["/grants/3", "/postures/posture:tailjit_G7KQ2M3X"]
+    assert policy_writes(sandbox) == 2  # the refused one, then the grant with group:dba
