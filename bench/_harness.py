@@ -7,17 +7,20 @@ their directory; it is not part of the package.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import signal
 import subprocess
-import time
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from tailjit.testing import poll, read_json
 
 REPO = Path(__file__).resolve().parents[1]
 ACL = "/api/v2/tailnet/-/acl"
@@ -29,21 +32,10 @@ class BenchError(Exception):
 
 
 def wait_for(what: str, condition: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return None
+    found = poll(condition, timeout, every)
+    if found is None:
+        raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return found
 
 
 def instant(text: str) -> float:
@@ -85,6 +77,23 @@ class Process:
             if self.popen.poll() is None:
                 self.popen.kill()
                 self.popen.wait()
+
+
+def start_sandbox(directory: Path) -> tuple[Process, dict[str, Any], httpx.Client]:
+    """A sandbox process with its state in ``directory/sandbox``: the process, what it wrote
+    to ``sandbox.json``, and a client of its API with the sandbox's key."""
+    state = directory / "sandbox"
+    argv = [sys.executable, "-m", "tailjit", "sandbox", "--state", str(state)]
+    process = Process(
+        "sandbox", [*argv, "--listen", "127.0.0.1:0"], clean_env(), directory / "sandbox.log"
+    )
+    info = process.start(state / "sandbox.json")
+    client = httpx.Client(
+        base_url=info["base_url"],
+        headers={"Authorization": f"Bearer {info['api_key']}"},
+        timeout=60,
+    )
+    return process, info, client
 
 
 def clean_env() -> dict[str, str]:

@@ -52,6 +52,7 @@ from _harness import (
     clean_env,
     instant,
     percentile,
+    start_sandbox,
     verdict,
     wait_for,
 )
@@ -125,20 +126,7 @@ class Bench:
     # --- processes -------------------------------------------------------------------------
 
     def start(self) -> None:
-        state = self.directory / "sandbox"
-        argv = [sys.executable, "-m", "tailjit", "sandbox", "--state", str(state)]
-        self.sandbox_process = Process(
-            "sandbox",
-            [*argv, "--listen", "127.0.0.1:0"],
-            clean_env(),
-            self.directory / "sandbox.log",
-        )
-        info = self.sandbox_process.start(state / "sandbox.json")
-        self.sandbox = httpx.Client(
-            base_url=info["base_url"],
-            headers={"Authorization": f"Bearer {info['api_key']}"},
-            timeout=60,
-        )
+        self.sandbox_process, info, self.sandbox = start_sandbox(self.directory)
         config = self.directory / "daemon.toml"
         config.write_text(f'[[tokens]]\nlogin = "{ADMIN}"\ntoken = "{ADMIN_TOKEN}"\n')
         daemon_state = self.directory / "daemon"

@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,11 +57,12 @@ from _harness import (
     clean_env,
     instant,
     percentile,
+    start_sandbox,
     verdict,
     wait_for,
 )
 
-from tailjit.testing import OktaDelivery, okta_delivery
+from tailjit.testing import OktaDelivery, okta_changes, okta_delivery, okta_lanes
 
 ADMIN, ADMIN_TOKEN = "carol@example.com", "bench-token-of-carol"
 OKTA_SECRET = "bench-okta-secret"
@@ -106,38 +106,6 @@ def distinct_events(count: int, rng: random.Random) -> list[OktaDelivery]:
     return events
 
 
-def lanes_of(
-    events: list[OktaDelivery], retries: int, senders: int, rng: random.Random
-) -> list[list[OktaDelivery]]:
-    """Split ``events`` among the senders by membership (one sender per membership, so its
-    events go out in order); resend ``retries`` of them later from the same sender."""
-    lanes: list[list[OktaDelivery]] = [[] for _ in range(senders)]
-
-    def lane(e: OktaDelivery) -> list[OktaDelivery]:
-        return lanes[zlib.crc32(f"{e.group} {e.login}".encode()) % senders]
-
-    for e in events:
-        lane(e).append(e)
-    for e in rng.sample(events, retries):
-        found = lane(e)
-        found.insert(rng.randint(found.index(e) + 1, len(found)), e)
-    return lanes
-
-
-def expected(
-    start: dict[tuple[str, str], bool], events: Iterable[OktaDelivery]
-) -> tuple[dict[tuple[str, str], bool], list[str]]:
-    """The final membership and the deliveries that change it: a report repeating the current
-    state changes nothing (and a first removal is recorded, as the store does)."""
-    state = dict(start)
-    changes = []
-    for e in events:
-        if state.get(e.membership) is not e.added:
-            state[e.membership] = e.added
-            changes.append(e.delivery)
-    return state, changes
-
-
 @dataclass
 class Sent:
     """What one sender saw: each delivery's status and latency, and when it finished."""
@@ -160,20 +128,7 @@ class Bench:
         self.daemon_process: Process | None = None
 
     def start(self) -> None:
-        state = self.directory / "sandbox"
-        argv = [sys.executable, "-m", "tailjit", "sandbox", "--state", str(state)]
-        self.sandbox_process = Process(
-            "sandbox",
-            [*argv, "--listen", "127.0.0.1:0"],
-            clean_env(),
-            self.directory / "sandbox.log",
-        )
-        info = self.sandbox_process.start(state / "sandbox.json")
-        self.sandbox = httpx.Client(
-            base_url=info["base_url"],
-            headers={"Authorization": f"Bearer {info['api_key']}"},
-            timeout=60,
-        )
+        self.sandbox_process, info, self.sandbox = start_sandbox(self.directory)
         policy = self.directory / "eligibility.hujson"
         policy.write_text(ELIGIBILITY)
         config = self.directory / "daemon.toml"
@@ -314,10 +269,10 @@ class Bench:
 
         # 2. The burst.
         burst = distinct_events(self.distinct - len(REMOVED), rng)
-        lanes = lanes_of(burst, self.retries, self.senders, rng)
+        lanes = okta_lanes(burst, self.retries, self.senders, rng)
         last = [okta_delivery(g, login, added=False) for g, login in REMOVED]
         start = {e.membership: True for e in setup}
-        final, changes = expected(start, [*burst, *last])
+        final, changes = okta_changes(start, [*burst, *last])
         self.sandbox.delete("/sandbox/requests").raise_for_status()
         before = {r["seq"] for r in self.audit()}
         gone: dict[bytes, float] = {}

@@ -5,10 +5,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
+import time
 import uuid
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 SHARED_DIR_ENV = "TAILJIT_SHARED_DIR"
 """Environment variable naming the shared directory (third-party corpus and reference files)."""
@@ -44,6 +49,27 @@ def load_module(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def poll(condition: Callable[[], Any], timeout: float, every: float) -> Any:
+    """Call ``condition`` every ``every`` seconds until it returns something truthy, and return
+    that; None once ``timeout`` seconds have passed without."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(every)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None while it is missing or half-written."""
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,3 +113,37 @@ def okta_delivery(
         },
     }
     return OktaDelivery(group, login, added, delivery, json.dumps(body).encode())
+
+
+def okta_lanes(
+    events: list[OktaDelivery], retries: int, senders: int, rng: random.Random
+) -> list[list[OktaDelivery]]:
+    """Split ``events`` among ``senders`` by membership (one sender per membership, so its
+    events go out in order), then resend ``retries`` of them later from the same sender, as
+    Okta does when an answer is lost: the same eventId and event uuid, the same bytes."""
+    lanes: list[list[OktaDelivery]] = [[] for _ in range(senders)]
+
+    def lane(e: OktaDelivery) -> list[OktaDelivery]:
+        return lanes[zlib.crc32(f"{e.group} {e.login}".encode()) % senders]
+
+    for e in events:
+        lane(e).append(e)
+    for e in rng.sample(events, retries):
+        found = lane(e)
+        found.insert(rng.randint(found.index(e) + 1, len(found)), e)
+    return lanes
+
+
+def okta_changes(
+    start: dict[tuple[str, str], bool], events: Iterable[OktaDelivery]
+) -> tuple[dict[tuple[str, str], bool], list[str]]:
+    """The final membership and the deliveries that change it, as the store decides: a report
+    that repeats the current state changes nothing; a first removal is recorded (it makes the
+    group one tailjit manages)."""
+    state = dict(start)
+    changes = []
+    for e in events:
+        if state.get(e.membership) is not e.added:
+            state[e.membership] = e.added
+            changes.append(e.delivery)
+    return state, changes

@@ -8,12 +8,10 @@ killed with SIGKILL and started again on the same state. `Daemon.cli` runs the r
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tailjit.testing import poll, read_json
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_POLICY = REPO / "policy" / "examples" / "sandbox-demo.hujson"
@@ -30,21 +30,10 @@ START_TIMEOUT = 20.0
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, every: float = 0.02) -> Any:
     """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {condition}")
-        time.sleep(every)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return None
+    found = poll(condition, timeout, every)
+    if found is None:
+        pytest.fail(f"timed out after {timeout}s waiting for {condition}")
+    return found
 
 
 @dataclass
@@ -108,7 +97,7 @@ class Sandbox:
     def _discovered(self) -> dict[str, Any] | None:
         if not self.process.alive:
             pytest.fail("the sandbox exited:\n" + self.process.output())
-        return _read_json(self.directory / "sandbox.json")
+        return read_json(self.directory / "sandbox.json")
 
     @property
     def base_url(self) -> str:
@@ -174,7 +163,7 @@ class Daemon:
     def _discovered(self) -> dict[str, Any] | None:
         if not self.process.alive:
             pytest.fail("the daemon exited:\n" + self.process.output())
-        return _read_json(self.state_dir / "daemon.json")
+        return read_json(self.state_dir / "daemon.json")
 
     def ready(self) -> bool:
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tailjit.testing import OktaDelivery, okta_delivery
+from tailjit.testing import OktaDelivery, okta_changes, okta_delivery, okta_lanes
 from tests.e2e.conftest import Daemon, Sandbox, wait_for
 
 OKTA_SECRET = "okta-hook-secret"
@@ -150,39 +149,6 @@ def burst(rng: random.Random) -> list[OktaDelivery]:
     return [queues[(e.group, e.login)].pop(0) for e in slots]
 
 
-def senders(events: list[OktaDelivery], rng: random.Random) -> list[list[OktaDelivery]]:
-    """Split ``events`` among the senders by membership (so each membership's events go out in
-    order from one sender), then resend ``RETRIES`` of them later from the same sender, as Okta
-    does when an answer is lost: the same eventId and event uuid, the same bytes."""
-    lanes: list[list[OktaDelivery]] = [[] for _ in range(SENDERS)]
-
-    def lane_of(e: OktaDelivery) -> list[OktaDelivery]:
-        return lanes[zlib.crc32(f"{e.group} {e.login}".encode()) % SENDERS]
-
-    for e in events:
-        lane_of(e).append(e)
-    for e in rng.sample(events, RETRIES):
-        lane = lane_of(e)
-        lane.insert(rng.randint(lane.index(e) + 1, len(lane)), e)
-    return lanes
-
-
-def expected_changes(
-    start: dict[tuple[str, str], bool], events: Iterable[OktaDelivery]
-) -> tuple[dict[tuple[str, str], bool], list[str]]:
-    """The final membership and the deliveries that change it, as the store decides: a report
-    that repeats the current state changes nothing; a first removal is recorded (it makes the
-    group one tailjit manages)."""
-    state = dict(start)
-    changes = []
-    for e in events:
-        key = (e.group, e.login)
-        if state.get(key) is not e.added:
-            state[key] = e.added
-            changes.append(e.delivery)
-    return state, changes
-
-
 def test_a_burst_of_okta_deliveries_with_retries_is_applied_once_in_order(
     daemon: Daemon, sandbox_process: Sandbox
 ) -> None:
@@ -204,9 +170,9 @@ def test_a_burst_of_okta_deliveries_with_retries_is_applied_once_in_order(
     sandbox_process.admin("DELETE", "/requests")
     before = {r["seq"] for r in audit(daemon)}
     events = burst(rng)
-    lanes = senders(events, rng)
+    lanes = okta_lanes(events, RETRIES, SENDERS, rng)
     start = {(e.group, e.login): True for e in setup}
-    final, changes = expected_changes(start, events)
+    final, changes = okta_changes(start, events)
 
     failures: list[BaseException] = []
 
