@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from tailjit import acl
-from tailjit.daemon.identity import group_sync, save_baseline
+from tailjit.daemon.identity import save_baseline
 from tailjit.errors import InvalidInput, TailjitError
 from tailjit.hujson import HuJSONError, Value, parse
-from tailjit.ids import GrantId, GroupName
+from tailjit.ids import GrantId
 from tailjit.metrics import Metrics
 from tailjit.plan import (
     TAILJIT_ATTRIBUTE_PREFIX,
@@ -141,6 +141,7 @@ class Findings:
             before, after = set(op.found or ()), set(op.members or ())
             summary = {
                 "missing": "written",
+                "deleted": "deleted by hand; written again as the identity sources report it",
                 "changed": "written as the identity sources report it",
                 "altered": "edited by hand; written again as the identity sources report it",
                 "adopted": "taken over from the hand-written entry",
@@ -158,9 +159,7 @@ class Findings:
                 },
                 at=now,
             )
-            # A missing group is drift once tailjit had written it (it then keeps a baseline).
-            written = group_sync(self.store, GroupName(op.name)).baseline is not None
-            if op.reason == "altered" or (op.reason == "missing" and written):
+            if op.reason in ("altered", "deleted"):
                 kind = "altered-group" if op.reason == "altered" else "missing-group"
                 what = "edited by hand" if op.reason == "altered" else "deleted by hand"
                 self.store.audit.drift_detected(

@@ -73,8 +73,9 @@ class SyncGroup:
     """Write group ``name`` with ``members`` behind a fresh marker, or (``members`` None)
     release it: drop its marker and leave its members to the humans.
 
-    ``reason`` is one of ``missing``, ``changed`` (the sources changed it), ``altered`` (edited
-    by hand or a forged marker), ``adopted`` (a hand-written group taken over) and ``released``;
+    ``reason`` is one of ``missing`` (never written), ``deleted`` (written, then deleted by
+    hand), ``changed`` (the sources changed it), ``altered`` (edited by hand or a forged
+    marker), ``adopted`` (a hand-written group taken over) and ``released``;
     ``found`` is what the file held (None when absent), ``baseline`` what ``members`` was
     computed from.
     """
@@ -124,8 +125,9 @@ def plan_groups(
         if found is not None and set(found) == set(members):
             members = tuple(dict.fromkeys(found))  # the same people: keep the file's order
         if status == "absent":
-            if members:
-                ops.append(SyncGroup(name, members, "missing", None, baseline))
+            if members:  # a kept baseline means tailjit had written it: deleted by hand
+                why = "missing" if group.baseline is None else "deleted"
+                ops.append(SyncGroup(name, members, why, None, baseline))
         elif status == "human":
             ops.append(SyncGroup(name, members, "adopted", found, baseline))
         elif status != "owned":

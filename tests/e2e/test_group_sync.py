@@ -130,6 +130,25 @@ def test_a_synced_group_is_adopted_follows_okta_is_put_back_and_is_released(
     )
 
 
+def test_a_synced_group_deleted_by_hand_is_written_again_and_reported(
+    start_daemon: Callable[..., Daemon], sandbox_process: Sandbox
+) -> None:
+    sandbox = sandbox_process
+    edit_policy(sandbox, lambda tree: tree.set_member("/groups", "group:oncall", [ALICE, BOB]))
+    daemon = start_daemon(sandbox, config_extra=RECEIVERS)
+    policy_when(sandbox, lambda policy: marker_line(policy) is not None)
+
+    edit_policy(sandbox, lambda tree: tree.remove("/groups/group:oncall"))
+
+    policy_when(sandbox, lambda policy: b'"group:oncall"' in policy)
+    assert members(sandbox) == [ALICE, BOB]
+    assert marker_line(sandbox.policy()) is not None
+    records = daemon.api("GET", "/v1/audit", params={"limit": 1000})["records"]
+    kinds = [r["data"]["kind"] for r in records if r["event"] == "drift.detected"]
+    assert "missing-group" in kinds
+    assert [r["data"]["detail"]["reason"] for r in synced(daemon)] == ["adopted", "deleted"]
+
+
 def test_a_change_the_tailnets_tests_refuse_is_held_back_and_grants_still_flow(
     start_daemon: Callable[..., Daemon], sandbox_process: Sandbox
 ) -> None:

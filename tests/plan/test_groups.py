@@ -177,6 +177,11 @@ def test_marker_refuses_a_short_key() -> None:
 # --- plan_groups -------------------------------------------------------------------------------
 
 
+def test_an_absent_group_with_a_kept_baseline_was_deleted_by_hand() -> None:
+    ops = planned(HUMAN, sync(NEW, {CAROL: True}, baseline=[DAVE]))
+    assert ops == (SyncGroup(NEW, (DAVE, CAROL), "deleted", None, (DAVE,)),)
+
+
 def test_an_absent_group_with_members_is_missing() -> None:
     ops, baselines = plan_groups(parse(HUMAN), [sync(NEW, {ALICE: True})], key=KEY)
     assert ops == (SyncGroup(NEW, (ALICE,), "missing", None, ()),)
