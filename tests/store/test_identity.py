@@ -4,7 +4,6 @@ each source reports them, documents, and an audit record with the delivery id fo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,22 +14,6 @@ from tailjit.requests.testing import ALICE, BOB, T0, FakeClock
 from tailjit.store import EVENTS, IDENTITY_EVENTS, Store, StoreError
 
 ONCALL, DBA = "group:oncall", "group:dba"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "tailjit.db"
-
-
-@pytest.fixture
-def store(path: Path, clock: FakeClock) -> Iterator[Store]:
-    with Store.open(path, clock=clock) as opened:
-        yield opened
 
 
 def _events(store: Store) -> list[tuple[str, str, str]]:

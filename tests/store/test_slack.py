@@ -3,7 +3,6 @@ restart, forgotten on request, and pruned by maintenance once their request has 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,22 +24,6 @@ from tailjit.store import Store
 
 GHOST = RequestId("00000ZZZ")
 """A request id the store has no request for."""
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "tailjit.db"
-
-
-@pytest.fixture
-def store(path: Path, clock: FakeClock) -> Iterator[Store]:
-    with Store.open(path, clock=clock) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,17 +44,6 @@ from tailjit.store import StaleRequest, Store, StoreError, UnknownRequest
 from tailjit.store.codec import dump_request, load_request
 
 M = timedelta(minutes=1)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    with Store.open(tmp_path / "tailjit.db", clock=clock) as opened:
-        yield opened
 
 
 def submitted(
